@@ -1,0 +1,1 @@
+"""docproc: private document intelligence for legal, medical and financial documents."""

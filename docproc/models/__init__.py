@@ -1,0 +1,15 @@
+"""The ORM models: matters and who may see them, documents and what was derived from them."""
+
+from docproc.models.documents import Chunk, DeletionReceipt, Document, DocumentStatus, Page
+from docproc.models.matters import Matter, Membership, Role
+
+__all__ = [
+    "Chunk",
+    "DeletionReceipt",
+    "Document",
+    "DocumentStatus",
+    "Matter",
+    "Membership",
+    "Page",
+    "Role",
+]

@@ -1,0 +1,127 @@
+"""Documents, their page text, their chunks (with vectors), and receipts of deletions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from docproc.models.matters import ROLE_RANK, Matter, Role
+
+
+class DocumentStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PARSING = "parsing", "Parsing"
+    CHUNKING = "chunking", "Chunking"
+    EMBEDDING = "embedding", "Embedding"
+    INDEXED = "indexed", "Indexed"
+    FAILED = "failed", "Failed"
+    NEEDS_PASSWORD = "needs_password", "Needs password"
+
+
+FINAL_STATUSES = frozenset(
+    {DocumentStatus.INDEXED, DocumentStatus.FAILED, DocumentStatus.NEEDS_PASSWORD}
+)
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible_to(self, user, min_role: str = Role.VIEWER) -> DocumentQuerySet:
+        """Documents in matters where ``user`` holds at least ``min_role``."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(min_role)]]
+        return self.filter(
+            matter__memberships__user=user, matter__memberships__role__in=allowed
+        ).distinct()
+
+
+class Document(models.Model):
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="documents")
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    file_type = models.CharField(max_length=16)
+    size_bytes = models.BigIntegerField()
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.RECEIVED
+    )
+    reason = models.TextField(blank=True, default="")
+    page_count = models.IntegerField(null=True, blank=True)
+    chunk_count = models.IntegerField(null=True, blank=True)
+    # A password supplied for an encrypted PDF, kept only until parsing has used it.
+    pending_password = models.CharField(max_length=512, blank=True, default="")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["matter", "sha256"], name="one_document_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class Page(models.Model):
+    """The text of one page. Chunk and citation offsets index into ``text``, which never changes
+    once written (re-parsing the same bytes yields the same text)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    number = models.IntegerField()
+    text = models.TextField()
+    source = models.CharField(max_length=8, default="text")  # text | ocr | none
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="one_row_per_page")
+        ]
+
+
+class Chunk(models.Model):
+    """A passage of one page, with its vector once embedded. The vector lives here too, so the
+    FAISS index can always be rebuilt from the database without re-embedding."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    ordinal = models.IntegerField()
+    page = models.IntegerField()
+    char_start = models.IntegerField()
+    char_end = models.IntegerField()
+    text = models.TextField()
+    token_count = models.IntegerField()
+    text_sha256 = models.CharField(max_length=64)
+    embedding = models.BinaryField(null=True, blank=True)
+    embedding_model = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["document", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "ordinal"], name="one_row_per_chunk")
+        ]
+        indexes = [models.Index(fields=["document", "embedding_model"])]
+
+
+class DeletionReceipt(models.Model):
+    """Proof that a document and everything derived from it were removed, and by whom."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="deletion_receipts")
+    document_id = models.BigIntegerField()
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    pages_removed = models.IntegerField()
+    chunks_removed = models.IntegerField()
+    vectors_removed = models.IntegerField()
+    file_removed = models.BooleanField()
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    deleted_at = models.DateTimeField(auto_now_add=True)

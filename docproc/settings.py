@@ -1,0 +1,140 @@
+"""Django settings, read only from ``DOCPROC_*`` environment variables (see docproc.env)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from docproc.env import env_bool, env_float, env_int, env_list, env_path, env_str
+
+# A private service must never phone home: set before anything imports unstructured or HF libs.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("DOCPROC_DATA_DIR", BASE_DIR / "var")
+BLOB_DIR = env_path("DOCPROC_BLOB_DIR", DATA_DIR / "blobs")
+INDEX_DIR = env_path("DOCPROC_INDEX_DIR", DATA_DIR / "index")
+
+SECRET_KEY = env_str("DOCPROC_SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = env_bool("DOCPROC_DEBUG", False)
+ALLOWED_HOSTS = env_list("DOCPROC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DOCPROC_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "docproc.apps.DocprocConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "docproc.urls"
+WSGI_APPLICATION = "docproc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DOCPROC_DATABASE_URL", f"sqlite:///{DATA_DIR / 'docproc.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A worker process and the web server share the file: wait for locks rather than fail.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-docproc.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("DOCPROC_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+# Uploads: the limit and the allowlist are policy, the type is sniffed from the bytes.
+MAX_UPLOAD_BYTES = env_int("DOCPROC_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+ALLOWED_TYPES = env_list(
+    "DOCPROC_ALLOWED_TYPES", ["pdf", "docx", "pptx", "xlsx", "html", "eml", "md", "txt"]
+)
+MAX_PAGES = env_int("DOCPROC_MAX_PAGES", 5000)
+
+# Embedding and chunking.
+EMBEDDING_BATCH_SIZE = env_int("DOCPROC_EMBEDDING_BATCH_SIZE", 64)
+EMBED_TASK_CHUNKS = env_int("DOCPROC_EMBED_TASK_CHUNKS", 256)
+CHUNK_MAX_TOKENS = env_int("DOCPROC_CHUNK_MAX_TOKENS", 200)
+CHUNK_OVERLAP_TOKENS = env_int("DOCPROC_CHUNK_OVERLAP_TOKENS", 32)
+OCR_ENABLED = env_bool("DOCPROC_OCR_ENABLED", True)
+OCR_LANGUAGES = env_str("DOCPROC_OCR_LANGUAGES", "eng")
+
+# Celery (Redis broker). visibility_timeout must exceed the longest task (acks_late).
+REDIS_URL = env_str("DOCPROC_REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = env_str("DOCPROC_BROKER_URL", REDIS_URL)
+TASK_TIME_LIMIT = env_int("DOCPROC_TASK_TIME_LIMIT", 1800)
+VISIBILITY_TIMEOUT = env_int("DOCPROC_VISIBILITY_TIMEOUT", TASK_TIME_LIMIT * 2)
+WORKER_CONCURRENCY = env_int("DOCPROC_WORKER_CONCURRENCY", min(os.cpu_count() or 1, 4))
+INDEX_LOCK_TIMEOUT = env_float("DOCPROC_INDEX_LOCK_TIMEOUT", 600.0)
+INGEST_WAIT_TIMEOUT = env_float("DOCPROC_INGEST_WAIT_TIMEOUT", 600.0)
+WORKER_PING_TIMEOUT = env_float("DOCPROC_WORKER_PING_TIMEOUT", 20.0)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "docproc.api.errors.json_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("DOCPROC_LOG_LEVEL", "INFO")},
+}
