@@ -79,6 +79,8 @@ class Page(models.Model):
     number = models.IntegerField()
     text = models.TextField()
     source = models.CharField(max_length=8, default="text")  # text | ocr | none
+    # Structural blocks as [kind, char_start, char_end] triples, so chunking can re-run from here.
+    blocks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["document", "number"]

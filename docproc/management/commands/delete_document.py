@@ -1,0 +1,30 @@
+"""manage.py delete_document DOCUMENT_ID — remove a document and everything derived from it."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from docproc.management.commands._output import document_by_id, emit
+from docproc.services.documents import delete_document
+
+
+class Command(BaseCommand):
+    help = "Delete a document's file, pages, chunks and vectors; prints the receipt."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("document_id", type=int)
+
+    def handle(self, *args, **options) -> None:
+        receipt = delete_document(document_by_id(options["document_id"]))
+        emit(
+            self,
+            {
+                "receipt": receipt.pk,
+                "document": receipt.document_id,
+                "filename": receipt.filename,
+                "pages_removed": receipt.pages_removed,
+                "chunks_removed": receipt.chunks_removed,
+                "vectors_removed": receipt.vectors_removed,
+                "file_removed": receipt.file_removed,
+            },
+        )

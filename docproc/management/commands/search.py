@@ -1,0 +1,26 @@
+"""manage.py search --matter SLUG [--k N] "query" — ranked passages as JSON lines."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from docproc.management.commands._output import emit, matter_by_slug
+from docproc.services import search
+
+
+class Command(BaseCommand):
+    help = "Search a matter's passages; prints one JSON object per hit, best first."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--matter", required=True)
+        parser.add_argument("--k", type=int, default=10)
+        parser.add_argument("query")
+
+    def handle(self, *args, **options) -> None:
+        matter = matter_by_slug(options["matter"])
+        try:
+            hits = search.search(matter, options["query"], options["k"])
+        except search.SearchError as exc:
+            raise CommandError(str(exc)) from exc
+        for hit in hits:
+            emit(self, hit.as_dict())

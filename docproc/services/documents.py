@@ -1,0 +1,41 @@
+"""Removing a document and everything derived from it, with a receipt."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from docproc.models import Chunk, DeletionReceipt, Document, Page
+from docproc.services import indexes, storage
+
+
+def delete_document(document: Document, user=None) -> DeletionReceipt:
+    """Remove the document's vectors, chunks, pages and (if no other document shares the bytes)
+    its original file, and record a receipt. Afterwards its text cannot be retrieved by any
+    path: search only returns chunks that still exist, and their vectors are gone too."""
+    chunk_ids = list(Chunk.objects.filter(document=document).values_list("pk", flat=True))
+    vectors_removed = indexes.remove_chunks(document.matter_id, chunk_ids)
+    with transaction.atomic():
+        pages_removed = Page.objects.filter(document=document).count()
+        receipt = DeletionReceipt.objects.create(
+            matter_id=document.matter_id,
+            document_id=document.pk,
+            filename=document.filename,
+            sha256=document.sha256,
+            pages_removed=pages_removed,
+            chunks_removed=len(chunk_ids),
+            vectors_removed=vectors_removed,
+            file_removed=False,
+            deleted_by=user if user is not None and user.is_authenticated else None,
+        )
+        sha = document.sha256
+        document.delete()
+        shared = Document.objects.filter(sha256=sha).exists()
+    if not shared:
+        receipt.file_removed = storage.remove(sha)
+        receipt.save(update_fields=["file_removed"])
+    # A worker may have been mid-way through this document: sweep any vector it added since.
+    late = indexes.remove_chunks(document.matter_id, chunk_ids)
+    if late:
+        receipt.vectors_removed += late
+        receipt.save(update_fields=["vectors_removed"])
+    return receipt

@@ -1,0 +1,378 @@
+"""Ingestion: accept an upload, then parse → chunk → embed → index, one idempotent stage at a time.
+
+Every stage can re-run after a crash and yields the same rows: derived data is compared with what
+is stored and only replaced when it differs. A stage returns whether the pipeline should go on;
+the Celery tasks in ``workers.tasks`` chain the stages and call ``enqueue_processing``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
+from docproc.pipeline.chunk import chunk_pages
+from docproc.pipeline.embed import embed_texts
+from docproc.pipeline.model_files import embedding_model_id
+from docproc.pipeline.ocr import OcrEngine
+from docproc.pipeline.parse import parse_document
+from docproc.pipeline.sniff import detect_type
+from docproc.pipeline.tokens import word_piece_counter
+from docproc.pipeline.types import (
+    Block,
+    DocumentError,
+    PageText,
+    PasswordRequiredError,
+    UnsupportedDocumentError,
+)
+from docproc.services import indexes, storage
+
+logger = logging.getLogger(__name__)
+
+_FILE_TYPE_NAMES = {
+    "pdf": "PDF",
+    "docx": "Word",
+    "pptx": "PowerPoint",
+    "xlsx": "Excel",
+    "html": "HTML",
+    "eml": "e-mail",
+    "md": "Markdown",
+    "txt": "plain text",
+}
+
+# Set by workers at start-up; services enqueue through it so they never import the task layer.
+_enqueue: Callable[[int], None] | None = None
+
+
+def set_enqueuer(enqueue: Callable[[int], None]) -> None:
+    """Register how to start processing a document (the Celery app does this on import)."""
+    global _enqueue
+    _enqueue = enqueue
+
+
+def enqueue_processing(document_id: int) -> None:
+    if _enqueue is None:
+        import workers  # noqa: F401  (importing the Celery app registers the enqueuer)
+    assert _enqueue is not None
+    _enqueue(document_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    document: Document
+    created: bool
+
+
+def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) -> Submission:
+    """Store an upload and, if it is new to the matter, queue it for processing after commit.
+
+    The same bytes uploaded to the same matter return the existing document. Bytes that are not
+    an allowed type are kept with status ``failed`` and a reason, so nothing is lost.
+    Raises ``storage.UploadTooLargeError`` past the size limit (nothing is kept then).
+    """
+    blob = storage.store(pieces, settings.MAX_UPLOAD_BYTES)
+    filename = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
+    existing = Document.objects.filter(matter=matter, sha256=blob.sha256).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+
+    status, reason, file_type = DocumentStatus.RECEIVED, "", "unknown"
+    head = blob.path.open("rb").read(64 * 1024) if blob.size else b""
+    try:
+        file_type = detect_type(head if blob.size > len(head) else storage.read(blob.sha256),
+                                filename)
+        if file_type not in settings.ALLOWED_TYPES:
+            raise UnsupportedDocumentError(
+                f"{_FILE_TYPE_NAMES.get(file_type, file_type)} files are not accepted here "
+                f"(allowed: {', '.join(settings.ALLOWED_TYPES)})."
+            )
+    except UnsupportedDocumentError as exc:
+        status, reason = DocumentStatus.FAILED, exc.reason
+
+    with transaction.atomic():
+        document, created = Document.objects.get_or_create(
+            matter=matter,
+            sha256=blob.sha256,
+            defaults={
+                "filename": filename,
+                "file_type": file_type,
+                "size_bytes": blob.size,
+                "status": status,
+                "reason": reason,
+                "uploaded_by": user if user is not None and user.is_authenticated else None,
+            },
+        )
+        if created and status == DocumentStatus.RECEIVED:
+            transaction.on_commit(lambda: enqueue_processing(document.pk))
+    return Submission(document, created=created)
+
+
+def supply_password(document: Document, password: str) -> None:
+    """Give an encrypted PDF its password and queue it again. The password is kept only until
+    parsing has used it."""
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk).update(
+            pending_password=password, status=DocumentStatus.RECEIVED, reason=""
+        )
+        transaction.on_commit(lambda: enqueue_processing(document.pk))
+
+
+def reprocess(document: Document) -> None:
+    """Queue a failed document again (e.g. after OCR was installed or a transient failure)."""
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk).update(status=DocumentStatus.RECEIVED, reason="")
+        transaction.on_commit(lambda: enqueue_processing(document.pk))
+
+
+def mark(document_id: int, status: str, reason: str = "") -> None:
+    Document.objects.filter(pk=document_id).update(
+        status=status, reason=reason, updated_at=timezone.now()
+    )
+
+
+def _advance(document_id: int, expected: Iterable[str], status: str) -> None:
+    """Move forward only from an earlier state, so re-running a stage on a finished document
+    leaves its state alone."""
+    Document.objects.filter(pk=document_id, status__in=list(expected)).update(
+        status=status, updated_at=timezone.now()
+    )
+
+
+def _document(document_id: int) -> Document | None:
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        logger.info("document %s no longer exists; stopping", document_id)
+    return document
+
+
+# --- parse -----------------------------------------------------------------------------------
+
+
+_ocr_engine: OcrEngine | None = None
+
+
+def _ocr() -> OcrEngine | None:
+    global _ocr_engine
+    if not settings.OCR_ENABLED:
+        return None
+    if _ocr_engine is None:
+        _ocr_engine = OcrEngine(languages=settings.OCR_LANGUAGES)
+    return _ocr_engine if _ocr_engine.available() else None
+
+
+def parse(document_id: int) -> bool:
+    """Extract page text. Returns False when the document cannot go on (failed, needs password,
+    or deleted)."""
+    document = _document(document_id)
+    if document is None:
+        return False
+    _advance(document_id, [DocumentStatus.RECEIVED], DocumentStatus.PARSING)
+    password = document.pending_password or None
+    try:
+        parsed = parse_document(
+            storage.read(document.sha256),
+            document.file_type,
+            document.filename,
+            password=password,
+            max_pages=settings.MAX_PAGES,
+            ocr=_ocr(),
+        )
+    except PasswordRequiredError as exc:
+        Document.objects.filter(pk=document_id).update(pending_password="")
+        mark(document_id, DocumentStatus.NEEDS_PASSWORD, exc.reason)
+        return False
+    except DocumentError as exc:
+        mark(document_id, DocumentStatus.FAILED, exc.reason)
+        return False
+    except FileNotFoundError:
+        mark(document_id, DocumentStatus.FAILED, "The stored original is missing.")
+        return False
+
+    warnings = "; ".join(parsed.warnings)
+    with transaction.atomic():
+        stored = list(Page.objects.filter(document_id=document_id).order_by("number"))
+        if [_page_key(p) for p in stored] != [_parsed_key(p) for p in parsed.pages]:
+            old_chunk_ids = list(
+                Chunk.objects.filter(document_id=document_id).values_list("pk", flat=True)
+            )
+            Page.objects.filter(document_id=document_id).delete()
+            Chunk.objects.filter(document_id=document_id).delete()
+            Page.objects.bulk_create(
+                Page(
+                    document_id=document_id,
+                    number=p.number,
+                    text=p.text,
+                    source=p.source,
+                    blocks=[[b.kind, b.char_start, b.char_end] for b in p.blocks],
+                )
+                for p in parsed.pages
+            )
+            transaction.on_commit(
+                lambda: indexes.remove_chunks(document.matter_id, old_chunk_ids)
+            )
+            _advance(
+                document_id,
+                [DocumentStatus.PARSING, DocumentStatus.INDEXED, DocumentStatus.EMBEDDING],
+                DocumentStatus.CHUNKING,
+            )
+        else:
+            _advance(document_id, [DocumentStatus.PARSING], DocumentStatus.CHUNKING)
+        Document.objects.filter(pk=document_id).update(
+            page_count=len(parsed.pages), pending_password="", reason=warnings
+        )
+    return True
+
+
+def _page_key(page: Page) -> tuple:
+    return (page.number, page.text, page.source, [list(b) for b in page.blocks])
+
+
+def _parsed_key(page: PageText) -> tuple:
+    return (page.number, page.text, page.source, [[b.kind, b.char_start, b.char_end] for b in page.blocks])
+
+
+# --- chunk -----------------------------------------------------------------------------------
+
+
+def _stored_pages(document_id: int) -> list[PageText]:
+    return [
+        PageText(
+            number=p.number,
+            text=p.text,
+            blocks=tuple(Block(kind, start, end) for kind, start, end in p.blocks),
+            source=p.source,
+        )
+        for p in Page.objects.filter(document_id=document_id).order_by("number")
+    ]
+
+
+def chunk(document_id: int) -> bool:
+    """Split page text into passages bounded in the embedder's word pieces."""
+    document = _document(document_id)
+    if document is None:
+        return False
+    chunks = chunk_pages(
+        _stored_pages(document_id),
+        word_piece_counter(),
+        max_tokens=settings.CHUNK_MAX_TOKENS,
+        overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
+    )
+    if not chunks:
+        mark(
+            document_id,
+            DocumentStatus.FAILED,
+            document.reason
+            or "No text could be extracted from this document (it may be a scan; install "
+            "Tesseract OCR and reprocess it).",
+        )
+        return False
+    wanted = [(c.ordinal, c.page, c.char_start, c.char_end, _sha(c.text)) for c in chunks]
+    with transaction.atomic():
+        stored = list(
+            Chunk.objects.filter(document_id=document_id)
+            .order_by("ordinal")
+            .values_list("ordinal", "page", "char_start", "char_end", "text_sha256")
+        )
+        if stored != wanted:
+            old_ids = list(Chunk.objects.filter(document_id=document_id).values_list("pk", flat=True))
+            Chunk.objects.filter(document_id=document_id).delete()
+            Chunk.objects.bulk_create(
+                Chunk(
+                    document_id=document_id,
+                    ordinal=c.ordinal,
+                    page=c.page,
+                    char_start=c.char_start,
+                    char_end=c.char_end,
+                    text=c.text,
+                    token_count=c.token_count,
+                    text_sha256=_sha(c.text),
+                )
+                for c in chunks
+            )
+            transaction.on_commit(lambda: indexes.remove_chunks(document.matter_id, old_ids))
+            _advance(
+                document_id,
+                [DocumentStatus.CHUNKING, DocumentStatus.INDEXED],
+                DocumentStatus.EMBEDDING,
+            )
+        else:
+            _advance(document_id, [DocumentStatus.CHUNKING], DocumentStatus.EMBEDDING)
+        Document.objects.filter(pk=document_id).update(chunk_count=len(chunks))
+    return True
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- embed -----------------------------------------------------------------------------------
+
+
+def unembedded_ordinal_ranges(document_id: int, per_task: int) -> list[tuple[int, int]]:
+    """Ordinal ranges [start, end) of chunks still lacking a vector from the current model,
+    cut into pieces of at most ``per_task`` chunks so several workers can share a document."""
+    ordinals = list(
+        Chunk.objects.filter(document_id=document_id)
+        .exclude(embedding_model=embedding_model_id(), embedding__isnull=False)
+        .order_by("ordinal")
+        .values_list("ordinal", flat=True)
+    )
+    return [
+        (ordinals[i], ordinals[min(i + per_task, len(ordinals)) - 1] + 1)
+        for i in range(0, len(ordinals), per_task)
+    ]
+
+
+def embed(document_id: int, start: int = 0, end: int | None = None) -> int:
+    """Embed the chunks in ordinals [start, end) that have no vector from the current model.
+    Returns how many chunks of the document still lack one afterwards."""
+    model = embedding_model_id()
+    todo = Chunk.objects.filter(document_id=document_id, ordinal__gte=start).exclude(
+        embedding_model=model, embedding__isnull=False
+    )
+    if end is not None:
+        todo = todo.filter(ordinal__lt=end)
+    rows = list(todo.order_by("ordinal").only("pk", "text"))
+    if rows:
+        vectors = embed_texts([r.text for r in rows], batch_size=settings.EMBEDDING_BATCH_SIZE)
+        for row, vector in zip(rows, vectors, strict=True):
+            row.embedding = vector.tobytes()
+            row.embedding_model = model
+        Chunk.objects.bulk_update(rows, ["embedding", "embedding_model"], batch_size=500)
+    return (
+        Chunk.objects.filter(document_id=document_id)
+        .exclude(embedding_model=model, embedding__isnull=False)
+        .count()
+    )
+
+
+# --- index -----------------------------------------------------------------------------------
+
+
+def index(document_id: int) -> bool:
+    """Put the document's vectors in its matter's index and mark it indexed."""
+    document = _document(document_id)
+    if document is None:
+        return False
+    chunks = list(
+        Chunk.objects.filter(document_id=document_id).only("pk", "embedding", "embedding_model")
+    )
+    ids, vectors = indexes.vectors_of(chunks)
+    if len(ids) != len(chunks):
+        logger.warning("document %s has %s chunks without vectors", document_id, len(chunks) - len(ids))
+        return False
+    indexes.add_chunks(document.matter_id, ids, vectors)
+    if not Document.objects.filter(pk=document_id).exists():
+        # Deleted while we wrote: take its vectors back out.
+        indexes.remove_chunks(document.matter_id, ids)
+        return False
+    Document.objects.filter(pk=document_id).exclude(status=DocumentStatus.INDEXED).update(
+        status=DocumentStatus.INDEXED, indexed_at=timezone.now(), updated_at=timezone.now()
+    )
+    return True

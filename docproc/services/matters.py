@@ -1,0 +1,39 @@
+"""Matters and memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+
+from docproc.models import Matter, Membership, Role
+
+
+class MatterError(ValueError):
+    """A matter or membership request that cannot be honoured."""
+
+
+def get_or_create_matter(slug: str, name: str | None = None) -> tuple[Matter, bool]:
+    clean = slugify(slug)
+    if not clean or clean != slug:
+        raise MatterError(
+            f"{slug!r} is not a valid matter slug (use lowercase letters, digits and hyphens)"
+        )
+    return Matter.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+
+
+def add_member(matter: Matter, username: str, role: str) -> tuple[Membership, bool]:
+    """Give ``username`` a role in the matter, creating the user (with no usable password) if
+    missing. Re-running with another role changes the role."""
+    if role not in Role.values:
+        raise MatterError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
+    user_model = get_user_model()
+    with transaction.atomic():
+        user, user_created = user_model.objects.get_or_create(username=username)
+        if user_created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        membership, created = Membership.objects.update_or_create(
+            matter=matter, user=user, defaults={"role": role}
+        )
+    return membership, created
