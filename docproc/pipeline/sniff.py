@@ -1,0 +1,212 @@
+"""Decide what kind of document some bytes are, from the bytes themselves.
+
+The uploaded file name and the browser's content type are often wrong (a Word file saved as
+``contract.pdf``), so the type is read from the content: magic numbers, ZIP members, e-mail
+headers, HTML tags, text decodability. The name only decides Markdown versus plain text, which
+the bytes cannot. Nothing here decompresses anything, so a ZIP bomb costs no more than its
+central directory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import zipfile
+from io import BytesIO
+
+from docproc.pipeline.types import UnsupportedDocumentError
+
+logger = logging.getLogger(__name__)
+
+FILE_TYPES = ("pdf", "docx", "pptx", "xlsx", "html", "eml", "md", "txt")
+ALLOWED_DESCRIPTION = "PDF, Word, PowerPoint, Excel, HTML, e-mail, Markdown, plain text"
+
+# Acrobat accepts the header anywhere in the first 1024 bytes; we accept it after whitespace or
+# a byte-order mark there (anything else before it is more likely a text file quoting "%PDF-").
+_PDF_MAGIC = b"%PDF-"
+_PDF_HEADER_WINDOW = 1024
+_PDF_PREFIX_ALLOWED = re.compile(rb"\A(?:\xef\xbb\xbf|\xfe\xff|\xff\xfe|[\x00\s])*\Z")
+
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+# The main part of each OOXML type, as named by every producer we know of.
+_OOXML_MAIN_PARTS = (
+    ("word/document.xml", "docx"),
+    ("ppt/presentation.xml", "pptx"),
+    ("xl/workbook.xml", "xlsx"),
+)
+
+# Magic numbers of common files we do not accept, so the reason can name what was uploaded.
+_KNOWN_BINARY = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy or password-protected Microsoft Office file"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x7fELF", "a program (ELF executable)"),
+)
+
+_EMAIL_WINDOW = 16 * 1024
+_EMAIL_HEADER_LINE = re.compile(r"^[!-9;-~]+:")
+_EMAIL_KNOWN_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "mime-version",
+        "received",
+        "message-id",
+        "return-path",
+        "delivered-to",
+        "reply-to",
+        "in-reply-to",
+        "content-type",
+    }
+)
+# From:/To:/Subject:/Date:/MIME-Version:/Received: are what make a header block an e-mail's.
+_EMAIL_DEFINING_HEADERS = frozenset({"from", "to", "subject", "date", "mime-version", "received"})
+
+_HTML_WINDOW = 1024
+_HTML_MARKERS = ("<!doctype html", "<html", "<body")
+
+# "Few control characters": more than 1 in 100 means binary, not text.
+_MAX_CONTROL_RATIO = 0.01
+_CONTROL_CHARS = re.compile(r"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def detect_type(data: bytes, filename: str) -> str:
+    """Return the document type of ``data``: one of ``FILE_TYPES``.
+
+    Raises UnsupportedDocumentError, with a reason a person can act on, for empty files and
+    anything that is not one of the accepted types.
+    """
+    if not data:
+        raise UnsupportedDocumentError("The file is empty (0 bytes).")
+    if _is_pdf(data):
+        return "pdf"
+    if data.startswith(_ZIP_MAGICS):
+        return _zip_type(data)
+    for magic, description in _KNOWN_BINARY:
+        if data.startswith(magic):
+            raise _not_supported(description)
+    head = data[:_EMAIL_WINDOW]
+    if _is_email(head):
+        return "eml"
+    if _is_html(head):
+        return "html"
+    if decode_text(data) is not None:
+        return "md" if filename.lower().endswith(_MARKDOWN_SUFFIXES) else "txt"
+    raise _not_supported("binary data")
+
+
+def decode_text(data: bytes) -> str | None:
+    """Decode ``data`` as text if it is text: UTF-8 (with or without a BOM) or UTF-16 with a
+    BOM, containing no NUL and few control characters. None when it is not text.
+
+    The parsers decode plain text with this same function, so detection and parsing agree.
+    """
+    text = _decode_unicode(data)
+    if text is None or "\x00" in text:
+        return None
+    if text and len(_CONTROL_CHARS.findall(text)) > _MAX_CONTROL_RATIO * len(text):
+        return None
+    return text
+
+
+def _decode_unicode(data: bytes) -> str | None:
+    """UTF-16 if a UTF-16 BOM says so, else strict UTF-8 (a UTF-8 BOM is dropped)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _not_supported(detected: str) -> UnsupportedDocumentError:
+    return UnsupportedDocumentError(
+        f"This file is not a supported type (detected: {detected}; allowed: {ALLOWED_DESCRIPTION})."
+    )
+
+
+def _is_pdf(data: bytes) -> bool:
+    position = data.find(_PDF_MAGIC, 0, _PDF_HEADER_WINDOW)
+    return position >= 0 and _PDF_PREFIX_ALLOWED.match(data[:position]) is not None
+
+
+def _zip_type(data: bytes) -> str:
+    """The OOXML type of a ZIP, from its member names (central directory only).
+
+    A ZIP whose central directory is missing (a truncated upload) is typed from the member
+    names in its local headers, so the parser can report the document as damaged.
+    """
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        logger.info("unreadable ZIP central directory (%s); scanning local headers", exc)
+        return _damaged_zip_type(data)
+    for main_part, file_type in _OOXML_MAIN_PARTS:
+        if main_part in names:
+            return file_type
+    if "[Content_Types].xml" in names:
+        raise _not_supported("an Office file other than Word, PowerPoint or Excel")
+    raise _not_supported("a ZIP archive")
+
+
+def _damaged_zip_type(data: bytes) -> str:
+    for main_part, file_type in _OOXML_MAIN_PARTS:
+        if main_part.encode() in data:
+            return file_type
+    raise UnsupportedDocumentError(
+        "The file is a damaged or truncated ZIP archive and could not be read."
+    )
+
+
+def _is_email(head: bytes) -> bool:
+    """True when the file starts with an RFC 822 header block naming From/To/Subject/etc.
+
+    Every line up to the first blank line must be a header or a folded continuation, and at
+    least two of them must be headers that e-mails carry.
+    """
+    lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
+    if not lines or not _EMAIL_HEADER_LINE.match(lines[0]):
+        return False
+    known: set[str] = set()
+    for line in lines[:-1]:  # the last line may be cut by the window
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            continue
+        if not _EMAIL_HEADER_LINE.match(line):
+            return False
+        name = line.split(":", 1)[0].lower()
+        if name in _EMAIL_KNOWN_HEADERS:
+            known.add(name)
+    return len(known) >= 2 and bool(known & _EMAIL_DEFINING_HEADERS)
+
+
+def _is_html(head: bytes) -> bool:
+    """True when the file starts with markup and an html/body tag or doctype appears near the
+    start (a Markdown file mentioning ``<html>`` further down is not HTML)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="replace")
+    else:
+        text = head.decode("latin-1")
+    text = text.lstrip("\ufeff\xef\xbb\xbf \t\r\n")[:_HTML_WINDOW]
+    if not text.startswith("<"):
+        return False
+    lowered = text.lower()
+    return any(marker in lowered for marker in _HTML_MARKERS)
