@@ -155,7 +155,12 @@ class _BlockBuilder:
 
     def _continues(self, content: str) -> bool:
         """Whether a line belongs to the open block rather than starting a new one."""
-        if self.kind == "heading" or _LIST_ITEM.match(content):
+        if self.kind == "heading":
+            if content[0].islower():  # "Admitted with" / "pneumonia." was a sentence, not a title
+                self.kind = "paragraph"
+                return True
+            return False
+        if _LIST_ITEM.match(content):
             return False
         after_sentence = _SENTENCE_END.search(self.previous) is not None
         if after_sentence and looks_like_heading(content):
@@ -210,6 +215,6 @@ def _is_title_like(text: str) -> bool:
         return True
     words = [w.strip("\"'“”‘’()[],&/") for w in text.split()]
     words = [w for w in words if w and w[0].isalpha()]
-    if not words or not words[0][0].isupper():
+    if not words or not words[0][0].isupper() or words[-1].lower() in _MINOR_WORDS:
         return False
     return all(w[0].isupper() or w.lower() in _MINOR_WORDS for w in words)

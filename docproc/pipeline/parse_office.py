@@ -40,7 +40,7 @@ TOO_LARGE_REASON = (
     "The {name} unpacks to {size_mb} MB, more than the limit of {limit_mb} MB; it may be a "
     "ZIP bomb."
 )
-NOT_TEXT_REASON = "The text file could not be decoded as UTF-8 or UTF-16 text."
+NOT_TEXT_REASON = "The file could not be decoded as UTF-8 or UTF-16 text."
 # An Office file is a ZIP; refuse one whose members would unpack to more than this.
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 _OOXML_TYPES = frozenset({"docx", "pptx", "xlsx"})
@@ -146,6 +146,12 @@ def _use_installed_spacy_model() -> None:
 def _partition(data: bytes, file_type: str, filename: str, name: str) -> list[Any]:
     partition = _load_partitioners()[file_type]
     kwargs: dict[str, Any] = {"file": BytesIO(data), "metadata_filename": filename or None}
+    if file_type == "md":
+        # Decode as detect_type did, rather than letting unstructured guess an encoding.
+        text = decode_text(data)
+        if text is None:
+            raise UnsupportedDocumentError(NOT_TEXT_REASON)
+        kwargs = {"text": text, "metadata_filename": filename or None}
     if file_type in ("docx", "pptx"):
         kwargs["include_page_breaks"] = True
     if file_type == "pptx":
@@ -168,7 +174,7 @@ def _check_unpacked_size(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError...
         raise UnsupportedDocumentError(
             DAMAGED_REASON.format(name=name, detail=_describe(exc))
         ) from exc

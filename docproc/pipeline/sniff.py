@@ -155,8 +155,8 @@ def _zip_type(data: bytes) -> str:
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        logger.info("unreadable ZIP central directory (%s); scanning local headers", exc)
+    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError...
+        logger.info("unreadable ZIP central directory (%r); scanning local headers", exc)
         return _damaged_zip_type(data)
     for main_part, file_type in _OOXML_MAIN_PARTS:
         if main_part in names:
