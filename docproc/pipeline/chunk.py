@@ -107,34 +107,34 @@ def page_segments(page: PageText) -> list[tuple[str, int, int]]:
     cursor = 0
     for block in sorted(page.blocks, key=lambda b: (b.char_start, b.char_end)):
         start, end = max(block.char_start, cursor), min(block.char_end, len(text))
-        segments += [(PARAGRAPH, s, e) for s, e in paragraphs(text, cursor, start)]
-        span = trim(text, start, end)
+        segments += [(PARAGRAPH, s, e) for s, e in _paragraphs(text, cursor, start)]
+        span = _trim(text, start, end)
         if span is not None:
             segments.append((block.kind, *span))
         cursor = max(cursor, end)
-    segments += [(PARAGRAPH, s, e) for s, e in paragraphs(text, cursor, len(text))]
+    segments += [(PARAGRAPH, s, e) for s, e in _paragraphs(text, cursor, len(text))]
     return segments
 
 
-def paragraphs(text: str, start: int, end: int) -> list[Span]:
+def _paragraphs(text: str, start: int, end: int) -> list[Span]:
     """Trimmed spans of ``text[start:end]`` separated by blank lines."""
     spans: list[Span] = []
     cursor = start
     for match in _BLANK_LINE.finditer(text, start, end):
-        spans += _optional(trim(text, cursor, match.start()))
+        spans += _optional(_trim(text, cursor, match.start()))
         cursor = match.end()
-    spans += _optional(trim(text, cursor, end))
+    spans += _optional(_trim(text, cursor, end))
     return spans
 
 
-def lines(text: str, start: int, end: int) -> list[Span]:
+def _lines(text: str, start: int, end: int) -> list[Span]:
     """Trimmed, non-blank lines of ``text[start:end]`` (rows of a table, lines of a list)."""
     spans: list[Span] = []
     cursor = start
     while cursor < end:
         newline = text.find("\n", cursor, end)
         stop = end if newline == -1 else newline
-        spans += _optional(trim(text, cursor, stop))
+        spans += _optional(_trim(text, cursor, stop))
         cursor = stop + 1
     return spans
 
@@ -152,13 +152,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     for match in _SENTENCE_END.finditer(text, start, end):
         if match.group("latin") is not None and not _ends_sentence(text, cursor, end, match):
             continue
-        spans += _optional(trim(text, cursor, match.end()))
+        spans += _optional(_trim(text, cursor, match.end()))
         cursor = match.end()
-    spans += _optional(trim(text, cursor, end))
+    spans += _optional(_trim(text, cursor, end))
     return spans
 
 
-def trim(text: str, start: int, end: int) -> Span | None:
+def _trim(text: str, start: int, end: int) -> Span | None:
     """``(start, end)`` narrowed past leading and trailing whitespace; None if nothing is left."""
     while start < end and text[start].isspace():
         start += 1
@@ -173,7 +173,7 @@ def _optional(span: Span | None) -> list[Span]:
 
 def _ends_sentence(text: str, start: int, end: int, match: re.Match[str]) -> bool:
     """Whether a Latin terminator ``match`` ends the sentence begun at ``start``."""
-    following = trim(text, match.end(), end)
+    following = _trim(text, match.end(), end)
     if following is None:
         return True
     next_char = text[following[0]]
@@ -185,7 +185,7 @@ def _ends_sentence(text: str, start: int, end: int, match: re.Match[str]) -> boo
     while word_start > start and not text[word_start - 1].isspace():
         word_start -= 1
     word = text[word_start : match.end("latin")].lower().lstrip(_OPENING_PUNCTUATION)
-    return not _is_abbreviation(word, next_char, trim(text, start, word_start) is None)
+    return not _is_abbreviation(word, next_char, _trim(text, start, word_start) is None)
 
 
 def _is_abbreviation(word: str, next_char: str, starts_sentence: bool) -> bool:
@@ -198,7 +198,7 @@ def _is_abbreviation(word: str, next_char: str, starts_sentence: bool) -> bool:
     return starts_sentence and _ENUMERATOR.fullmatch(word) is not None
 
 
-def windows(
+def _windows(
     text: str, start: int, end: int, counter: WordPieceCounter, first_limit: int, limit: int
 ) -> list[tuple[int, int, int]]:
     """Cut ``text[start:end]`` into consecutive trimmed ``(start, end, count)`` windows.
@@ -239,7 +239,7 @@ def _fitting_window(
     """``(stop, start, end, count)`` of the longest window from ``cursor`` ending before piece
     ``stop`` or earlier whose exact count is within ``cap``; None if none is."""
     while stop > piece:
-        span = trim(text, cursor, _cut_at(offsets, stop, end))
+        span = _trim(text, cursor, _cut_at(offsets, stop, end))
         if span is not None:
             count = counter.count(text[span[0] : span[1]])
             if count <= cap:
@@ -294,14 +294,14 @@ def _character_windows(
     while cut > start + 1 and counter.count(text[start:cut]) > first_limit:
         cut -= 1
     result = []
-    if (head := trim(text, start, cut)) is not None:
+    if (head := _trim(text, start, cut)) is not None:
         result.append((*head, counter.count(text[head[0] : head[1]])))
-    if (rest := trim(text, cut, end)) is not None:
-        result += windows(text, rest[0], rest[1], counter, limit, limit)
+    if (rest := _trim(text, cut, end)) is not None:
+        result += _windows(text, rest[0], rest[1], counter, limit, limit)
     return result
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Unit:
     """The smallest piece packed into chunks: a sentence, table row, heading or window."""
 
@@ -332,7 +332,7 @@ class _PagePacker:
             if kind == HEADING:
                 pieces = [(start, end)]
             elif kind == TABLE:
-                pieces = lines(self.text, start, end)
+                pieces = _lines(self.text, start, end)
             else:
                 pieces = split_sentences(self.text, start, end)
             units = [
@@ -349,12 +349,12 @@ class _PagePacker:
         count = self.counter.count(self.text[start:end])
         if count <= self.max_tokens:
             return [(start, end, count, True)]
-        parts = lines(self.text, start, end)
+        parts = _lines(self.text, start, end)
         if len(parts) > 1:
             return [(s, e, c, False) for part in parts for s, e, c, _ in self._bounded(*part)]
         cap = self.max_tokens
         return [
-            (s, e, c, False) for s, e, c in windows(self.text, start, end, self.counter, cap, cap)
+            (s, e, c, False) for s, e, c in _windows(self.text, start, end, self.counter, cap, cap)
         ]
 
     def spans(self) -> list[tuple[int, int, int]]:
@@ -374,7 +374,7 @@ class _PagePacker:
         """Index of the first unit repeated from the previous chunk (``first`` if none).
 
         Takes trailing whole units within ``overlap_tokens``, leaving room for the chunk's
-        first item; none after a page's first chunk or before a heading (a new section).
+        first item; none for a page's first chunk or one opening with a heading (a new section).
         """
         if previous_start is None or self.units[first].heading:
             return first
@@ -441,7 +441,7 @@ class _PagePacker:
     def _split_unit(self, index: int, room: int) -> None:
         """Replace unit ``index`` by windows, the first holding at most ``room`` word pieces."""
         unit = self.units[index]
-        cut = windows(self.text, unit.start, unit.end, self.counter, room, self.max_tokens)
+        cut = _windows(self.text, unit.start, unit.end, self.counter, room, self.max_tokens)
         self.units[index : index + 1] = [
             _Unit(s, e, count, unit.segment, unit.heading, False) for s, e, count in cut
         ]
