@@ -1,0 +1,107 @@
+"""Django admin for operators: matters and memberships are editable; documents and deletion
+receipts are read-only records. Deleting a document here goes through
+``services.documents.delete_document``, so its file, pages, chunks and vectors go too and a
+receipt is written, exactly as from the API."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from docproc.models import DeletionReceipt, Document, Matter, Membership
+from docproc.services.documents import delete_document
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Matter)
+class MatterAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "created_at"]
+    search_fields = ["slug", "name"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["matter", "user", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["matter__slug", "user__username"]
+    autocomplete_fields = ["matter", "user"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """View and delete only: documents are created by uploads (which store the bytes) and
+    changed only by the pipeline."""
+
+    list_display = ["id", "filename", "matter", "status", "file_type", "page_count", "created_at"]
+    list_filter = ["status", "file_type"]
+    search_fields = ["filename", "sha256", "matter__slug"]
+    list_select_related = ["matter"]
+    fields = [
+        "matter",
+        "filename",
+        "file_type",
+        "size_bytes",
+        "sha256",
+        "status",
+        "reason",
+        "page_count",
+        "chunk_count",
+        "uploaded_by",
+        "created_at",
+        "updated_at",
+        "indexed_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj: Document) -> None:
+        delete_document(obj, request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for document in queryset.select_related("matter"):
+            delete_document(document, request.user)
+
+
+@admin.register(DeletionReceipt)
+class DeletionReceiptAdmin(admin.ModelAdmin):
+    """Receipts are evidence: nobody adds, edits or deletes them."""
+
+    list_display = ["id", "filename", "matter", "document_id", "deleted_by", "deleted_at"]
+    list_filter = ["matter"]
+    search_fields = ["filename", "sha256", "document_id"]
+    readonly_fields = [
+        "matter",
+        "document_id",
+        "filename",
+        "sha256",
+        "pages_removed",
+        "chunks_removed",
+        "vectors_removed",
+        "file_removed",
+        "deleted_by",
+        "deleted_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

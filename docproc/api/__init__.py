@@ -1,0 +1,1 @@
+"""The REST front door (DRF) under ``/api/v1/``: views validate and delegate to services."""

@@ -1,0 +1,178 @@
+"""Every API error as JSON ``{"code": "<stable_snake_case>", "detail": "<human sentence>"}``.
+
+Clients branch on ``code`` (stable across releases); ``detail`` is for people and may change.
+Validation errors add ``"errors"``: ``{field: [message, ...]}``. Nothing an API client sends can
+produce a stack trace: anything unexpected is logged and answered with ``server_error``.
+
+``json_exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``json_404``/``json_500``/... are the
+Django-level handlers (unknown URLs, errors outside DRF) for paths under ``/api/``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import (
+    PermissionDenied as DjangoPermissionDenied,
+)
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ConflictError(exceptions.APIException):
+    """The request is valid but the object is not in a state that allows it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the object."
+
+
+class PayloadTooLargeError(exceptions.APIException):
+    """An upload (or request body) larger than the configured limit."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request is larger than the limit."
+
+
+# DRF's own default codes are already the stable names we want, except these.
+_CODE_OVERRIDES: dict[type[exceptions.APIException], str] = {
+    exceptions.ValidationError: "invalid",
+    exceptions.NotFound: "not_found",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.ParseError: "parse_error",
+}
+
+_NOT_FOUND_DETAIL = "Not found."
+_SERVER_ERROR_DETAIL = "An unexpected error occurred. It has been logged; please try again later."
+
+
+def error_body(code: str, detail: str, **extra) -> dict:
+    """The one shape of every error body."""
+    return {"code": code, "detail": detail, **extra}
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in _CODE_OVERRIDES:
+            return _CODE_OVERRIDES[cls]
+    return getattr(exc, "default_code", None) or "error"
+
+
+def _as_text(detail) -> str:
+    """A single human sentence from DRF's detail (a string, list or dict of ErrorDetails)."""
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _as_text(value)
+        return "The request is not valid."
+    if isinstance(detail, list | tuple):
+        return _as_text(detail[0]) if detail else "The request is not valid."
+    return str(detail)
+
+
+def _field_errors(detail) -> dict[str, list[str]]:
+    """DRF validation detail normalised to ``{field: [message, ...]}``."""
+    if isinstance(detail, dict):
+        return {
+            str(field): [str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs])]
+            if not isinstance(msgs, dict)
+            else [_as_text(msgs)]
+            for field, msgs in detail.items()
+        }
+    messages = detail if isinstance(detail, list | tuple) else [detail]
+    return {"non_field_errors": [str(m) for m in messages]}
+
+
+def _first_error(errors: dict[str, list[str]]) -> str:
+    """One sentence naming the first problem, e.g. ``"file: No file was submitted."``."""
+    for field, messages in errors.items():
+        if messages:
+            return messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+    return "The request is not valid."
+
+
+def _translate_django(exc: Exception) -> exceptions.APIException | None:
+    """Map framework exceptions DRF leaves alone to an APIException, or None if unexpected."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(_NOT_FOUND_DETAIL)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLargeError("The request body is larger than the limit.")
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ValidationError({"file": ["Too many files in one request."]})
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ValidationError("Too many fields in one request.")
+    if isinstance(exc, SuspiciousOperation):
+        # Malformed multipart bodies and the like: bad input, never a 500.
+        return exceptions.ParseError("The request could not be read.")
+    return None
+
+
+def json_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF exception handler: a JSON error body for every exception, expected or not."""
+    if not isinstance(exc, exceptions.APIException):
+        translated = _translate_django(exc)
+        if translated is None:
+            view = context.get("view")
+            logger.exception("unhandled error in %s", type(view).__name__ if view else "API")
+            set_rollback()
+            return Response(
+                error_body("server_error", _SERVER_ERROR_DETAIL),
+                status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            )
+        exc = translated
+
+    code = _code_of(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        body = error_body(code, _first_error(errors), errors=errors)
+    else:
+        body = error_body(code, _as_text(exc.detail))
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["wait_seconds"] = int(exc.wait)
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+# --- Django-level handlers (URLs DRF never saw) ---------------------------------------------
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_400(request, exception=None) -> JsonResponse:
+    return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+
+
+def json_403(request, exception=None) -> JsonResponse:
+    return JsonResponse(
+        error_body("permission_denied", "You do not have permission to do this."), status=403
+    )
+
+
+def json_404(request, exception=None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", _NOT_FOUND_DETAIL), status=404)
+
+
+def json_500(request) -> JsonResponse:
+    return JsonResponse(error_body("server_error", _SERVER_ERROR_DETAIL), status=500)

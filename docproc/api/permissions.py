@@ -1,0 +1,46 @@
+"""Object permissions for the API: every object is fetched through a ``visible_to`` queryset.
+
+A matter or document the user holds no membership for does not exist as far as the API is
+concerned (404, so its existence is not revealed). A member whose role is too low gets 403, with
+a detail saying which role is needed. Staff and superusers are not implicitly members.
+"""
+
+from __future__ import annotations
+
+from rest_framework import exceptions
+
+from docproc.models import Document, Matter, Role
+from docproc.models.matters import ROLE_RANK
+
+
+def _require_role(matter: Matter, user, min_role: str) -> None:
+    if min_role == Role.VIEWER:
+        return  # visible_to(user) already proved at least viewer
+    role = matter.role_of(user)
+    if role is None or ROLE_RANK[Role(role)] < ROLE_RANK[Role(min_role)]:
+        raise exceptions.PermissionDenied(
+            f"Your role in this matter ({role}) does not allow this; "
+            f"{Role(min_role).value} or higher is needed."
+        )
+
+
+def matter_for(user, matter_id: int, min_role: str = Role.VIEWER) -> Matter:
+    """The matter ``matter_id`` if ``user`` is a member (else 404) holding ``min_role``
+    (else 403)."""
+    matter = Matter.objects.visible_to(user).filter(pk=matter_id).first()
+    if matter is None:
+        raise exceptions.NotFound("Matter not found.")
+    _require_role(matter, user, min_role)
+    return matter
+
+
+def document_for(user, document_id: int, min_role: str = Role.VIEWER) -> Document:
+    """The document ``document_id`` if ``user`` is a member of its matter (else 404) holding
+    ``min_role`` (else 403)."""
+    document = (
+        Document.objects.visible_to(user).select_related("matter").filter(pk=document_id).first()
+    )
+    if document is None:
+        raise exceptions.NotFound("Document not found.")
+    _require_role(document.matter, user, min_role)
+    return document

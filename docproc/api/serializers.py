@@ -1,0 +1,117 @@
+"""Representations of matters, documents, pages, chunks and receipts, and the request bodies the
+API accepts. Serializers only shape and validate; they never change anything."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from docproc.models import Chunk, DeletionReceipt, Document, Matter, Page
+from docproc.services.search import MAX_K
+
+
+class MatterSerializer(serializers.ModelSerializer):
+    """A matter with the requesting user's role in it (annotated by the view as ``role``)."""
+
+    role = serializers.CharField(read_only=True)
+    documents = serializers.IntegerField(source="document_count", read_only=True)
+
+    class Meta:
+        model = Matter
+        fields = ["id", "slug", "name", "role", "documents", "created_at"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A document's metadata and processing state (never its text)."""
+
+    size = serializers.IntegerField(source="size_bytes", read_only=True)
+    pages = serializers.IntegerField(source="page_count", read_only=True)
+    chunks = serializers.IntegerField(source="chunk_count", read_only=True)
+    final = serializers.BooleanField(source="is_final", read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "matter",
+            "filename",
+            "file_type",
+            "size",
+            "sha256",
+            "status",
+            "reason",
+            "final",
+            "pages",
+            "chunks",
+            "created_at",
+            "updated_at",
+            "indexed_at",
+        ]
+        read_only_fields = fields
+
+
+class PageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Page
+        fields = ["document", "number", "text", "source"]
+        read_only_fields = fields
+
+
+class ChunkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chunk
+        fields = ["id", "ordinal", "page", "char_start", "char_end", "token_count", "text"]
+        read_only_fields = fields
+
+
+class DeletionReceiptSerializer(serializers.ModelSerializer):
+    document = serializers.IntegerField(source="document_id", read_only=True)
+    deleted_by = serializers.CharField(source="deleted_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = DeletionReceipt
+        fields = [
+            "id",
+            "matter",
+            "document",
+            "filename",
+            "sha256",
+            "pages_removed",
+            "chunks_removed",
+            "vectors_removed",
+            "file_removed",
+            "deleted_by",
+            "deleted_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadSerializer(serializers.Serializer):
+    """Multipart ``file`` field, repeated for several files. Empty files are accepted: the
+    service keeps them as ``failed`` with a reason, like any other unusable upload."""
+
+    file = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False),
+        allow_empty=False,
+        error_messages={"empty": "No file was submitted."},
+    )
+
+
+class PasswordSerializer(serializers.Serializer):
+    # Passwords are taken verbatim: leading/trailing spaces may be part of them.
+    password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+
+class SearchSerializer(serializers.Serializer):
+    query = serializers.CharField(max_length=2000)
+    k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=10)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    document = serializers.IntegerField()
+    filename = serializers.CharField()
+    page = serializers.IntegerField()
+    char_start = serializers.IntegerField()
+    char_end = serializers.IntegerField()
+    score = serializers.FloatField()
+    text = serializers.CharField()
+    chunk = serializers.IntegerField()

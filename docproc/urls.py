@@ -1,0 +1,43 @@
+"""Root URL map: the admin, the REST API, the health check and the staff web UI.
+
+The error handlers answer JSON under ``/api/`` (clients parse every error the same way) and
+HTML pages everywhere else.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views import defaults
+
+from docproc.api import errors
+from docproc.api.views import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("docproc.api.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("", include("docproc.web.urls")),
+]
+
+
+def handler400(request, exception=None):
+    if errors.is_api_request(request):
+        return errors.json_400(request, exception)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if errors.is_api_request(request):
+        return errors.json_403(request, exception)
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if errors.is_api_request(request):
+        return errors.json_404(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if errors.is_api_request(request):
+        return errors.json_500(request)
+    return defaults.server_error(request)

@@ -1,0 +1,63 @@
+"""Forms of the staff UI: validation only; the views hand clean data to services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from docproc.services.search import MAX_K
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that takes several files from one ``<input type=file multiple>``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            if not data:
+                return [single(None, initial)]  # raises "required"
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(forms.Form):
+    # Empty files are accepted: the service keeps them as "failed" with a reason.
+    files = MultipleFileField(
+        label="Files to upload",
+        allow_empty_file=True,
+        help_text="PDF, Word, PowerPoint, Excel, HTML, e-mail, Markdown or plain text. "
+        "You can choose several files at once.",
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        limit = settings.MAX_UPLOAD_BYTES
+        too_large = [f.name for f in files if f.size is not None and f.size > limit]
+        if too_large:
+            raise ValidationError(
+                "%(names)s %(verb)s larger than the limit of %(limit)s bytes; nothing was "
+                "uploaded.",
+                params={
+                    "names": ", ".join(too_large),
+                    "verb": "is" if len(too_large) == 1 else "are",
+                    "limit": f"{limit:,}",
+                },
+                code="payload_too_large",
+            )
+        return files
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search this matter", max_length=2000, strip=True)
+    k = forms.IntegerField(
+        min_value=1, max_value=MAX_K, initial=10, required=False, widget=forms.HiddenInput
+    )

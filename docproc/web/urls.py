@@ -1,0 +1,22 @@
+"""URL map of the staff UI, mounted at ``/`` (namespace ``web``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from docproc.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("matters/<int:matter_id>/", views.matter_detail, name="matter"),
+    path("documents/<int:document_id>/", views.document_detail, name="document"),
+]

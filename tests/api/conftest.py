@@ -1,0 +1,120 @@
+"""Fixtures of the front-door tests (API and web): users with a role in a matter, documents
+made directly in the database, and a recorder standing in for the Celery enqueue.
+
+No worker runs in these tests: processing is queued through ``ingestion.enqueue_processing``
+after commit, which is replaced here by a recorder (the end-to-end tests use a real worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from rest_framework.test import APIClient
+
+from docproc.models import Document, DocumentStatus, Matter, Membership, Page
+from docproc.services import ingestion
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def enqueued(monkeypatch) -> list[int]:
+    """Ids of the documents queued for processing, in order (instead of reaching Redis)."""
+    calls: list[int] = []
+    monkeypatch.setattr(ingestion, "enqueue_processing", calls.append)
+    return calls
+
+
+@pytest.fixture
+def matter(db) -> Matter:
+    return Matter.objects.create(slug="smith-v-jones", name="Smith v Jones")
+
+
+@pytest.fixture
+def other_matter(db) -> Matter:
+    return Matter.objects.create(slug="acme-audit", name="Acme audit")
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username: str, **extra):
+        return django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user, matter):
+    """``make_member(role)``: a user holding ``role`` in ``matter`` (or in ``in_matter``)."""
+
+    def make(role: str, username: str | None = None, in_matter: Matter | None = None):
+        user = make_user(username or role)
+        Membership.objects.create(matter=in_matter or matter, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def viewer(make_member):
+    return make_member("viewer")
+
+
+@pytest.fixture
+def editor(make_member):
+    return make_member("editor")
+
+
+@pytest.fixture
+def manager(make_member):
+    return make_member("manager")
+
+
+@pytest.fixture
+def outsider(make_member, other_matter):
+    """A user who is a member of another matter only."""
+    return make_member("manager", username="outsider", in_matter=other_matter)
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user)``: an API client authenticated as ``user`` (``None``: anonymous)."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_document(matter):
+    """A document row made directly (no upload, no worker), optionally with page texts."""
+
+    def make(
+        filename: str = "contract.pdf",
+        status: str = DocumentStatus.INDEXED,
+        pages: list[str] | None = None,
+        in_matter: Matter | None = None,
+        content: bytes | None = None,
+        reason: str = "",
+    ) -> Document:
+        content = content if content is not None else filename.encode()
+        document = Document.objects.create(
+            matter=in_matter or matter,
+            sha256=hashlib.sha256(content).hexdigest(),
+            filename=filename,
+            file_type=filename.rsplit(".", 1)[-1],
+            size_bytes=len(content),
+            status=status,
+            reason=reason,
+            page_count=len(pages) if pages is not None else None,
+        )
+        for number, text in enumerate(pages or [], start=1):
+            Page.objects.create(document=document, number=number, text=text)
+        return document
+
+    return make
