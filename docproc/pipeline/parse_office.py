@@ -72,6 +72,8 @@ def parse_office(data: bytes, file_type: str, filename: str) -> ParsedDocument:
     else:
         if file_type in _OOXML_TYPES:
             _check_unpacked_size(data, name)
+        if file_type == "eml" and data.startswith(b"From "):
+            data = data.partition(b"\n")[2]  # an mbox separator line, not a header
         elements = _partition(data, file_type, filename, name)
         pages = _pages_from_elements(_element_parts(elements))
         warnings = ()

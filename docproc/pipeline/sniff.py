@@ -182,6 +182,8 @@ def _is_email(head: bytes) -> bool:
     least two of them must be headers that e-mails carry.
     """
     lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
+    if lines[0].startswith("From "):  # the mbox separator some mail clients save first
+        lines = lines[1:]
     if not lines or not _EMAIL_HEADER_LINE.match(lines[0]):
         return False
     known: set[str] = set()

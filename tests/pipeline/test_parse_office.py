@@ -123,6 +123,14 @@ def test_email_subject_and_headers_come_before_the_body():
     ]
 
 
+def test_email_saved_with_an_mbox_from_line_keeps_its_subject():
+    data = b"From - Mon Mar  2 09:30:00 2026\n" + make_eml("Settlement offer", "Agreed.")
+
+    parsed = parse_office(data, "eml", "offer.eml")
+
+    assert block_texts(parsed.pages[0])[0] == ("heading", "Settlement offer")
+
+
 def test_email_attachments_are_named_in_a_warning():
     message = EmailMessage()
     message["From"] = "alice@example.com"

@@ -104,6 +104,12 @@ def test_email_is_detected_by_its_headers():
     assert detect_type(make_eml("Board meeting", "See you at noon."), "message.txt") == "eml"
 
 
+def test_email_saved_with_an_mbox_from_line_is_an_email():
+    data = b"From - Mon Mar  2 09:30:00 2026\n" + make_eml("Board meeting", "At noon.")
+
+    assert detect_type(data, "saved.eml") == "eml"
+
+
 def test_note_with_a_single_header_like_line_is_plain_text():
     data = b"Subject: things to buy\n\nMilk and bread.\n"
 
