@@ -26,6 +26,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from docproc.pipeline.types import TransientError
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -45,6 +47,14 @@ class PayloadTooLargeError(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
     default_detail = "The request is larger than the limit."
+
+
+class TemporarilyUnavailableError(exceptions.APIException):
+    """A dependency (Redis, an index lock held elsewhere) is briefly unavailable."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "temporarily_unavailable"
+    default_detail = "The service is temporarily unavailable; please try again shortly."
 
 
 # DRF's own default codes are already the stable names we want, except these.
@@ -107,6 +117,10 @@ def _translate_django(exc: Exception) -> exceptions.APIException | None:
     """Map framework exceptions DRF leaves alone to an APIException, or None if unexpected."""
     if isinstance(exc, Http404):
         return exceptions.NotFound(_NOT_FOUND_DETAIL)
+    if isinstance(exc, TransientError):
+        # Services raise it for what a retry fixes; say so rather than answer 500.
+        logger.warning("transient failure: %s", exc)
+        return TemporarilyUnavailableError()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
@@ -122,7 +136,10 @@ def _translate_django(exc: Exception) -> exceptions.APIException | None:
 
 
 def json_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF exception handler: a JSON error body for every exception, expected or not."""
+    """DRF exception handler: a JSON error body for every exception, expected or not.
+
+    Service errors a retry can fix (``TransientError``) are 503 ``temporarily_unavailable``
+    with ``Retry-After``; anything else unexpected is logged and answered 500."""
     if not isinstance(exc, exceptions.APIException):
         translated = _translate_django(exc)
         if translated is None:
@@ -145,6 +162,8 @@ def json_exception_handler(exc: Exception, context: dict) -> Response:
         body["wait_seconds"] = int(exc.wait)
 
     headers = {}
+    if isinstance(exc, TemporarilyUnavailableError):
+        headers["Retry-After"] = "5"
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

@@ -260,3 +260,27 @@ def test_document_list_of_a_matter_has_states(api_as, viewer, matter, make_docum
         ("b.pdf", "embedding", "", False),
         ("a.pdf", "failed", "Broken.", True),
     ]
+
+
+def test_delete_while_redis_is_down_is_503_and_deletes_nothing(
+    api_as, editor, make_document, settings
+):
+    from docproc.services import locks
+
+    document = make_document(pages=["Some passage."])
+    add_chunks(document, 1)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    locks._client.cache_clear()
+    try:
+        response = api_as(editor).delete(f"/api/v1/documents/{document.pk}/")
+    finally:
+        locks._client.cache_clear()
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "temporarily_unavailable",
+        "detail": "The service is temporarily unavailable; please try again shortly.",
+    }
+    assert response["Retry-After"] == "5"
+    assert Document.objects.filter(pk=document.pk).exists()
+    assert DeletionReceipt.objects.count() == 0
