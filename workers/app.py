@@ -27,6 +27,7 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": settings.VISIBILITY_TIMEOUT},
     task_queues=[Queue(name) for name in queues.ALL],
     task_default_queue=queues.PARSE,
+    task_routes=queues.ROUTES,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_ignore_result=True,
@@ -49,7 +50,7 @@ if settings.VISIBILITY_TIMEOUT <= settings.TASK_TIME_LIMIT:
 @worker_process_init.connect
 def _load_models_in_child(**_kwargs) -> None:
     """Each prefork child shares the cores with its siblings and loads the models itself."""
-    from docproc.pipeline import embed, index, tokens
+    from docproc.pipeline import embed, index, parse_office, tokens
 
     children = max(1, int(app.conf.worker_concurrency or 1))
     threads = max(1, (os.cpu_count() or 1) // children)
@@ -57,6 +58,7 @@ def _load_models_in_child(**_kwargs) -> None:
     index.set_threads(threads)
     embed.warm_up()
     tokens.word_piece_counter()
+    parse_office.warm_up()
     logger.info("worker child ready: %s thread(s) for torch and faiss", threads)
 
 

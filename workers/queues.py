@@ -6,3 +6,12 @@ EMBED = "embed"
 INDEX = "index"
 
 ALL = (PARSE, EMBED, INDEX)
+
+# Which queue each task goes to (Celery 5.7 deprecates the per-task ``queue`` attribute).
+ROUTES = {
+    "workers.tasks.parse_document": {"queue": PARSE},
+    "workers.tasks.chunk_document": {"queue": PARSE},
+    "workers.tasks.embed_document": {"queue": EMBED},
+    "workers.tasks.embed_chunks": {"queue": EMBED},
+    "workers.tasks.index_document": {"queue": INDEX},
+}

@@ -1,5 +1,6 @@
 """Thin tasks: each takes a document id, runs one stage through the ingestion service and
-enqueues the next. Stages are idempotent, so a redelivered task is harmless."""
+enqueues the next. Stages are idempotent, so a redelivered task is harmless. Queues are assigned
+in ``workers.queues.ROUTES``."""
 
 from __future__ import annotations
 
@@ -7,25 +8,24 @@ from celery import shared_task
 from django.conf import settings
 
 from docproc.services import ingestion
-from workers import queues
 from workers.base import PipelineTask
 
 
-@shared_task(base=PipelineTask, queue=queues.PARSE)
+@shared_task(base=PipelineTask)
 def parse_document(document_id: int) -> None:
     """Extract page text (and OCR), then chunk."""
     if ingestion.parse(document_id):
         chunk_document.delay(document_id)
 
 
-@shared_task(base=PipelineTask, queue=queues.PARSE)
+@shared_task(base=PipelineTask)
 def chunk_document(document_id: int) -> None:
     """Split pages into passages, then embed them."""
     if ingestion.chunk(document_id):
         embed_document.delay(document_id)
 
 
-@shared_task(base=PipelineTask, queue=queues.EMBED)
+@shared_task(base=PipelineTask)
 def embed_document(document_id: int) -> None:
     """Fan the chunks still lacking vectors out to batches, so idle workers share the document."""
     ranges = ingestion.unembedded_ordinal_ranges(document_id, settings.EMBED_TASK_CHUNKS)
@@ -36,14 +36,14 @@ def embed_document(document_id: int) -> None:
         embed_chunks.delay(document_id, start, end)
 
 
-@shared_task(base=PipelineTask, queue=queues.EMBED)
+@shared_task(base=PipelineTask)
 def embed_chunks(document_id: int, start: int, end: int) -> None:
     """Embed one batch; the batch that finishes the document enqueues indexing."""
     if ingestion.embed(document_id, start, end) == 0:
         index_document.delay(document_id)
 
 
-@shared_task(base=PipelineTask, queue=queues.INDEX)
+@shared_task(base=PipelineTask)
 def index_document(document_id: int) -> None:
     """Add the document's vectors to its matter's index (single writer per matter)."""
     ingestion.index(document_id)

@@ -83,10 +83,9 @@ def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) ->
         return Submission(existing, created=False)
 
     status, reason, file_type = DocumentStatus.RECEIVED, "", "unknown"
-    head = blob.path.open("rb").read(64 * 1024) if blob.size else b""
     try:
-        file_type = detect_type(head if blob.size > len(head) else storage.read(blob.sha256),
-                                filename)
+        # The whole file: OOXML types are told apart by their zip's central directory, at the end.
+        file_type = detect_type(storage.read(blob.sha256), filename)
         if file_type not in settings.ALLOWED_TYPES:
             raise UnsupportedDocumentError(
                 f"{_FILE_TYPE_NAMES.get(file_type, file_type)} files are not accepted here "
@@ -213,9 +212,7 @@ def parse(document_id: int) -> bool:
                 )
                 for p in parsed.pages
             )
-            transaction.on_commit(
-                lambda: indexes.remove_chunks(document.matter_id, old_chunk_ids)
-            )
+            transaction.on_commit(lambda: indexes.remove_chunks(document.matter_id, old_chunk_ids))
             _advance(
                 document_id,
                 [DocumentStatus.PARSING, DocumentStatus.INDEXED, DocumentStatus.EMBEDDING],
@@ -234,7 +231,12 @@ def _page_key(page: Page) -> tuple:
 
 
 def _parsed_key(page: PageText) -> tuple:
-    return (page.number, page.text, page.source, [[b.kind, b.char_start, b.char_end] for b in page.blocks])
+    return (
+        page.number,
+        page.text,
+        page.source,
+        [[b.kind, b.char_start, b.char_end] for b in page.blocks],
+    )
 
 
 # --- chunk -----------------------------------------------------------------------------------
@@ -280,7 +282,9 @@ def chunk(document_id: int) -> bool:
             .values_list("ordinal", "page", "char_start", "char_end", "text_sha256")
         )
         if stored != wanted:
-            old_ids = list(Chunk.objects.filter(document_id=document_id).values_list("pk", flat=True))
+            old_ids = list(
+                Chunk.objects.filter(document_id=document_id).values_list("pk", flat=True)
+            )
             Chunk.objects.filter(document_id=document_id).delete()
             Chunk.objects.bulk_create(
                 Chunk(
@@ -365,7 +369,9 @@ def index(document_id: int) -> bool:
     )
     ids, vectors = indexes.vectors_of(chunks)
     if len(ids) != len(chunks):
-        logger.warning("document %s has %s chunks without vectors", document_id, len(chunks) - len(ids))
+        logger.warning(
+            "document %s has %s chunks without vectors", document_id, len(chunks) - len(ids)
+        )
         return False
     indexes.add_chunks(document.matter_id, ids, vectors)
     if not Document.objects.filter(pk=document_id).exists():

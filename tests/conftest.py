@@ -1,0 +1,114 @@
+"""Shared fixtures: isolated storage per test session, a real Celery worker process on its own
+Redis database, and polling helpers. Front-door and pipeline tests keep their own conftests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from workers.process import REPO, WorkerProcess
+
+# Tests use their own Redis database so a running dev service never sees their tasks.
+TEST_REDIS_URL = os.environ.get("DOCPROC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_storage():
+    """Blobs and indexes of the test session live in a temporary directory."""
+    root = Path(tempfile.mkdtemp(prefix="docproc-test-"))
+    settings.BLOB_DIR = root / "blobs"
+    settings.INDEX_DIR = root / "index"
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_redis():
+    """Point the broker, the index locks and the Celery app of this process at the test Redis."""
+    import redis
+
+    from docproc.services import locks
+
+    settings.REDIS_URL = TEST_REDIS_URL
+    settings.CELERY_BROKER_URL = TEST_REDIS_URL
+    locks._client.cache_clear()
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    except redis.RedisError:
+        pass  # tests that need Redis will say so themselves
+    from workers import app
+
+    app.conf.broker_url = TEST_REDIS_URL
+    yield
+
+
+def database_url() -> str:
+    """The URL of the database the tests run against (pytest-django's test database)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+def worker_env(isolated_storage: Path, redis_url: str = TEST_REDIS_URL) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DOCPROC_DATABASE_URL=database_url(),
+        DOCPROC_REDIS_URL=redis_url,
+        DOCPROC_BROKER_URL=redis_url,
+        DOCPROC_BLOB_DIR=str(isolated_storage / "blobs"),
+        DOCPROC_INDEX_DIR=str(isolated_storage / "index"),
+        DOCPROC_DATA_DIR=str(isolated_storage),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, isolated_storage, isolated_redis):
+    """One real worker for the session, on the test database and the test Redis."""
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    from workers import app
+
+    worker = WorkerProcess(worker_env(isolated_storage), artifacts / "celery-worker.log")
+    try:
+        worker.wait_ready(app)
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def fresh_indexes(isolated_storage):
+    """Start each end-to-end test with no index files (SQLite may reuse matter ids)."""
+    shutil.rmtree(isolated_storage / "index", ignore_errors=True)
+    yield
+
+
+def wait_until_final(document_ids, timeout: float = 120.0):
+    """Poll the database until every document is in a final state; returns them by id."""
+    from docproc.models import Document
+    from docproc.models.documents import FINAL_STATUSES
+
+    deadline = time.monotonic() + timeout
+    while True:
+        documents = {d.pk: d for d in Document.objects.filter(pk__in=list(document_ids))}
+        if all(d.status in FINAL_STATUSES for d in documents.values()):
+            return documents
+        if time.monotonic() > deadline:
+            states = {pk: d.status for pk, d in documents.items()}
+            raise AssertionError(f"documents not final after {timeout}s: {states}")
+        time.sleep(0.2)
