@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,111 +14,239 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Matter',
+            name="Matter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64)),
-                ('filename', models.CharField(max_length=255)),
-                ('file_type', models.CharField(max_length=16)),
-                ('size_bytes', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('received', 'Received'), ('parsing', 'Parsing'), ('chunking', 'Chunking'), ('embedding', 'Embedding'), ('indexed', 'Indexed'), ('failed', 'Failed'), ('needs_password', 'Needs password')], default='received', max_length=20)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('page_count', models.IntegerField(blank=True, null=True)),
-                ('chunk_count', models.IntegerField(blank=True, null=True)),
-                ('pending_password', models.CharField(blank=True, default='', max_length=512)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('indexed_at', models.DateTimeField(blank=True, null=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='docproc.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64)),
+                ("filename", models.CharField(max_length=255)),
+                ("file_type", models.CharField(max_length=16)),
+                ("size_bytes", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("parsing", "Parsing"),
+                            ("chunking", "Chunking"),
+                            ("embedding", "Embedding"),
+                            ("indexed", "Indexed"),
+                            ("failed", "Failed"),
+                            ("needs_password", "Needs password"),
+                        ],
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, default="")),
+                ("page_count", models.IntegerField(blank=True, null=True)),
+                ("chunk_count", models.IntegerField(blank=True, null=True)),
+                ("pending_password", models.CharField(blank=True, default="", max_length=512)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("indexed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="docproc.matter",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeletionReceipt',
+            name="DeletionReceipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document_id', models.BigIntegerField()),
-                ('filename', models.CharField(max_length=255)),
-                ('sha256', models.CharField(max_length=64)),
-                ('pages_removed', models.IntegerField()),
-                ('chunks_removed', models.IntegerField()),
-                ('vectors_removed', models.IntegerField()),
-                ('file_removed', models.BooleanField()),
-                ('deleted_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deletion_receipts', to='docproc.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("document_id", models.BigIntegerField()),
+                ("filename", models.CharField(max_length=255)),
+                ("sha256", models.CharField(max_length=64)),
+                ("pages_removed", models.IntegerField()),
+                ("chunks_removed", models.IntegerField()),
+                ("vectors_removed", models.IntegerField()),
+                ("file_removed", models.BooleanField()),
+                ("deleted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deletion_receipts",
+                        to="docproc.matter",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('viewer', 'Viewer'), ('editor', 'Editor'), ('manager', 'Manager')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='docproc.matter')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("editor", "Editor"),
+                            ("manager", "Manager"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="docproc.matter",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Page',
+            name="Page",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.IntegerField()),
-                ('text', models.TextField()),
-                ('source', models.CharField(default='text', max_length=8)),
-                ('blocks', models.JSONField(blank=True, default=list)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pages', to='docproc.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.IntegerField()),
+                ("text", models.TextField()),
+                ("source", models.CharField(default="text", max_length=8)),
+                ("blocks", models.JSONField(blank=True, default=list)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pages",
+                        to="docproc.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document', 'number'],
+                "ordering": ["document", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Chunk',
+            name="Chunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ordinal', models.IntegerField()),
-                ('page', models.IntegerField()),
-                ('char_start', models.IntegerField()),
-                ('char_end', models.IntegerField()),
-                ('text', models.TextField()),
-                ('token_count', models.IntegerField()),
-                ('text_sha256', models.CharField(max_length=64)),
-                ('embedding', models.BinaryField(blank=True, null=True)),
-                ('embedding_model', models.CharField(blank=True, default='', max_length=200)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='docproc.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ordinal", models.IntegerField()),
+                ("page", models.IntegerField()),
+                ("char_start", models.IntegerField()),
+                ("char_end", models.IntegerField()),
+                ("text", models.TextField()),
+                ("token_count", models.IntegerField()),
+                ("text_sha256", models.CharField(max_length=64)),
+                ("embedding", models.BinaryField(blank=True, null=True)),
+                ("embedding_model", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="docproc.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document', 'ordinal'],
-                'indexes': [models.Index(fields=['document', 'embedding_model'], name='docproc_chu_documen_f38eac_idx')],
-                'constraints': [models.UniqueConstraint(fields=('document', 'ordinal'), name='one_row_per_chunk')],
+                "ordering": ["document", "ordinal"],
+                "indexes": [
+                    models.Index(
+                        fields=["document", "embedding_model"],
+                        name="docproc_chu_documen_f38eac_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("document", "ordinal"), name="one_row_per_chunk"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('matter', 'sha256'), name='one_document_per_content'),
+            model_name="document",
+            constraint=models.UniqueConstraint(
+                fields=("matter", "sha256"), name="one_document_per_content"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('matter', 'user'), name='one_membership_per_user'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("matter", "user"), name="one_membership_per_user"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='page',
-            constraint=models.UniqueConstraint(fields=('document', 'number'), name='one_row_per_page'),
+            model_name="page",
+            constraint=models.UniqueConstraint(
+                fields=("document", "number"), name="one_row_per_page"
+            ),
         ),
     ]

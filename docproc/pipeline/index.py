@@ -42,8 +42,8 @@ class VectorIndex:
     def __init__(self, model: str, dimension: int, index=None) -> None:
         self.model = model
         self.dimension = dimension
-        self._index = index if index is not None else faiss.IndexIDMap2(
-            faiss.IndexFlatIP(dimension)
+        self._index = (
+            index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         )
 
     @property

@@ -33,7 +33,9 @@ def _load(matter_id: int) -> vector_index.VectorIndex:
 def vectors_of(chunks) -> tuple[np.ndarray, np.ndarray]:
     """(ids, vectors) of chunk rows that carry an embedding from the current model."""
     model = embedding_model_id()
-    rows = [(c.pk, bytes(c.embedding)) for c in chunks if c.embedding and c.embedding_model == model]
+    rows = [
+        (c.pk, bytes(c.embedding)) for c in chunks if c.embedding and c.embedding_model == model
+    ]
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros((0, EMBEDDING_DIMENSION), dtype=np.float32)
     ids = np.fromiter((pk for pk, _ in rows), dtype=np.int64, count=len(rows))
@@ -69,9 +71,9 @@ def rebuild(matter: Matter) -> int:
         index = vector_index.VectorIndex(embedding_model_id(), EMBEDDING_DIMENSION)
         documents = Document.objects.filter(matter=matter, status=DocumentStatus.INDEXED)
         for document in documents.iterator():
-            ids, vectors = vectors_of(Chunk.objects.filter(document=document).only(
-                "pk", "embedding", "embedding_model"
-            ))
+            ids, vectors = vectors_of(
+                Chunk.objects.filter(document=document).only("pk", "embedding", "embedding_model")
+            )
             index.add(ids, vectors)
         vector_index.save(index, index_dir(matter.pk))
         return index.count
