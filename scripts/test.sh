@@ -28,6 +28,7 @@ ensure_venv requirements-dev.txt
 TEST_DATA_DIR="$(mktemp -d -t docproc-test.XXXXXX)"
 trap 'rm -rf "$TEST_DATA_DIR"' EXIT
 export DOCPROC_DATA_DIR="$TEST_DATA_DIR"
+mkdir "$TEST_DATA_DIR/static" # STATIC_ROOT; tests need no collected files, whitenoise wants the dir
 unset DOCPROC_BLOB_DIR DOCPROC_INDEX_DIR DOCPROC_BLOB_DIR_FILE DOCPROC_INDEX_DIR_FILE
 export DOCPROC_TEST_REDIS_URL="$TEST_REDIS_URL"
 export DOCPROC_REDIS_URL="$TEST_REDIS_URL"
