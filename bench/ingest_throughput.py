@@ -86,7 +86,7 @@ def report(label: str, seconds: float, docs: dict) -> None:
     print(f"documents: {len(docs)} {states}; indexed pages {pages}, chunks {chunks}")
     print(f"end to end (upload -> indexed): {seconds:.2f} s = {pages / seconds:.1f} pages/s")
     print(
-        f"embedding only, same {embedded} chunks, same process count of cores: "
+        f"embedding only, same {embedded} chunks, both cores, batch size as the worker: "
         f"{embed_seconds:.2f} s = {pages / embed_seconds:.1f} pages/s"
     )
     print(f"ratio end-to-end / embedding-only: {seconds / embed_seconds:.2f}x (goal <= 1.5x)")

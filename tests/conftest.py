@@ -18,6 +18,17 @@ from workers.process import REPO, WorkerProcess
 TEST_REDIS_URL = os.environ.get("DOCPROC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def idle_redis_url() -> str:
+    """A Redis database next to the test one that no worker listens on (and now empty)."""
+    import redis
+
+    base, _, number = TEST_REDIS_URL.rpartition("/")
+    db = int(number) if number.isdigit() else 15
+    url = f"{base}/{db - 1 if db > 1 else db + 1}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_storage():
     """Blobs and indexes of the test session live in a temporary directory."""

@@ -36,6 +36,9 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     worker_prefetch_multiplier=1,
+    # Children load torch, the embedder and spaCy before they report alive; billiard's default
+    # of 4 s SIGKILLs them in a loop on a busy machine.
+    worker_proc_alive_timeout=settings.WORKER_START_TIMEOUT,
     worker_concurrency=settings.WORKER_CONCURRENCY,
     worker_hijack_root_logger=False,
     timezone=settings.TIME_ZONE,

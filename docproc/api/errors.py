@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from docproc.pipeline.types import TransientError
+from docproc.services.search import IndexUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ def _translate_django(exc: Exception) -> exceptions.APIException | None:
     """Map framework exceptions DRF leaves alone to an APIException, or None if unexpected."""
     if isinstance(exc, Http404):
         return exceptions.NotFound(_NOT_FOUND_DETAIL)
+    if isinstance(exc, IndexUnavailableError):
+        logger.error("index unavailable: %s", exc)
+        return TemporarilyUnavailableError(str(exc))
     if isinstance(exc, TransientError):
         # Services raise it for what a retry fixes; say so rather than answer 500.
         logger.warning("transient failure: %s", exc)

@@ -14,11 +14,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 INDEX_FILE = "index.faiss"
 SIDECAR_FILE = "index.json"
+
+
+def _faiss():
+    """faiss, imported on first use: importing it initialises OpenMP, which must not happen in
+    a Celery parent before it forks its children (STACK.md), nor slow every manage.py call."""
+    import faiss
+
+    return faiss
 
 
 class IndexMismatchError(Exception):
@@ -26,7 +33,7 @@ class IndexMismatchError(Exception):
 
 
 def set_threads(count: int) -> None:
-    faiss.omp_set_num_threads(max(1, count))
+    _faiss().omp_set_num_threads(max(1, count))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,7 @@ class VectorIndex:
         self.model = model
         self.dimension = dimension
         self._index = (
-            index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+            index if index is not None else _faiss().IndexIDMap2(_faiss().IndexFlatIP(dimension))
         )
 
     @property
@@ -52,7 +59,7 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """Every chunk id held, as int64."""
-        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors, replacing any already held under the same ids (so re-runs never
@@ -105,7 +112,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def save(index: VectorIndex, directory: Path) -> None:
     """Write the index then its sidecar, each atomically."""
-    data = faiss.serialize_index(index._index).tobytes()
+    data = _faiss().serialize_index(index._index).tobytes()
     _atomic_write_bytes(directory / INDEX_FILE, data)
     sidecar = {"model": index.model, "dimension": index.dimension, "count": index.count}
     _atomic_write_bytes(directory / SIDECAR_FILE, json.dumps(sidecar).encode())
@@ -128,7 +135,7 @@ def load(directory: Path, model: str, dimension: int) -> VectorIndex:
             "run `manage.py rebuild_index`"
         )
     raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
-    faiss_index = faiss.deserialize_index(raw)
+    faiss_index = _faiss().deserialize_index(raw)
     if faiss_index.d != dimension:
         raise IndexMismatchError(f"index file dimension {faiss_index.d} != {dimension}")
     return VectorIndex(model, dimension, faiss_index)

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 from docproc.models import Chunk, DocumentStatus, Matter
 from docproc.pipeline.embed import embed_query
+from docproc.pipeline.index import IndexMismatchError
+from docproc.pipeline.types import TransientError
 from docproc.services import indexes
 
 MAX_K = 100
@@ -17,6 +19,10 @@ MAX_K = 100
 
 class SearchError(ValueError):
     """A search request that cannot be run as asked."""
+
+
+class IndexUnavailableError(TransientError):
+    """The matter's index cannot be used until an administrator rebuilds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +47,14 @@ def search(matter: Matter, query: str, k: int = 10) -> list[SearchHit]:
         raise SearchError("The query is empty.")
     if not 1 <= k <= MAX_K:
         raise SearchError(f"k must be between 1 and {MAX_K}.")
-    index = indexes.readers.get(matter.pk)
+    try:
+        index = indexes.readers.get(matter.pk)
+    except IndexMismatchError as exc:
+        raise IndexUnavailableError(
+            "This matter's search index was built with another embedding model; an "
+            "administrator must run `manage.py rebuild_index --matter "
+            f"{matter.slug}`."
+        ) from exc
     if index.count == 0:
         return []
     # Over-fetch a little: hits of documents being deleted or re-processed are dropped below.

@@ -12,7 +12,7 @@ import pytest
 from docproc.models import Chunk, DeletionReceipt, Document, Page
 from docproc.services import indexes, ingestion, matters, search, storage
 from docproc.services.documents import delete_document
-from tests.conftest import REPO, wait_until_final, worker_env
+from tests.conftest import REPO, idle_redis_url, wait_until_final, worker_env
 from tests.factories.files import (
     make_docx,
     make_encrypted_pdf,
@@ -288,7 +288,7 @@ def test_search_command_prints_ranked_hits_as_json(isolated_storage):
 def test_ingest_wait_without_a_worker_says_so_instead_of_hanging(tmp_path, isolated_storage):
     pdf = tmp_path / "msa.pdf"
     pdf.write_bytes(make_text_pdf(["Nobody is listening."]))
-    env = worker_env(isolated_storage, redis_url="redis://127.0.0.1:6379/14")
+    env = worker_env(isolated_storage, redis_url=idle_redis_url())
     env["DOCPROC_WORKER_PING_TIMEOUT"] = "1"
 
     result = _manage(
@@ -306,3 +306,39 @@ def test_ingest_wait_without_a_worker_says_so_instead_of_hanging(tmp_path, isola
     assert result.returncode == 3
     assert "No Celery worker answered" in result.stderr
     assert json.loads(result.stdout.splitlines()[0])["status"] == "received"
+
+
+def test_worker_children_killed_mid_embedding_finish_the_document_without_duplicates(
+    celery_worker,
+):
+    import os
+    import signal
+    import time
+
+    matter = make_matter("killed-mid-task")
+    pages = [
+        f"{n}. CLAUSE {n}\n\nThe supplier shall deliver item {n} by day {n * 3} of the term, "
+        f"and the customer shall pay invoice {n} within {n + 10} days of receipt."
+        for n in range(1, 121)
+    ]
+    document = submit(matter, "long.pdf", make_text_pdf(pages))
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        embedded = Chunk.objects.filter(document=document, embedding__isnull=False).count()
+        total = Chunk.objects.filter(document=document).count()
+        if 0 < embedded < total:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the document never reached the middle of embedding")
+    for pid in celery_worker.pids()[1:]:
+        os.kill(pid, signal.SIGKILL)
+
+    final = wait_until_final([document.pk], timeout=240)[document.pk]
+
+    ordinals = list(Chunk.objects.filter(document=document).values_list("ordinal", flat=True))
+    assert final.status == "indexed", final.reason
+    assert sorted(ordinals) == list(range(final.chunk_count))
+    check = indexes.check(matter)
+    assert (check.ok, check.vectors) == (True, final.chunk_count)

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         matter = matter_by_slug(options["matter"])
         try:
             hits = search.search(matter, options["query"], options["k"])
-        except search.SearchError as exc:
+        except (search.SearchError, search.IndexUnavailableError) as exc:
             raise CommandError(str(exc)) from exc
         for hit in hits:
             emit(self, hit.as_dict())
