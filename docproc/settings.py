@@ -102,8 +102,8 @@ MAX_PAGES = env_int("DOCPROC_MAX_PAGES", 5000)
 
 # Embedding and chunking.
 EMBEDDING_BATCH_SIZE = env_int("DOCPROC_EMBEDDING_BATCH_SIZE", 64)
-# Small embedding tasks spread one large document across every worker child.
-EMBED_TASK_CHUNKS = env_int("DOCPROC_EMBED_TASK_CHUNKS", 32)
+# Embedding tasks of at most this many chunks, spread evenly over the worker children.
+EMBED_TASK_CHUNKS = env_int("DOCPROC_EMBED_TASK_CHUNKS", 64)
 CHUNK_MAX_TOKENS = env_int("DOCPROC_CHUNK_MAX_TOKENS", 200)
 CHUNK_OVERLAP_TOKENS = env_int("DOCPROC_CHUNK_OVERLAP_TOKENS", 32)
 OCR_ENABLED = env_bool("DOCPROC_OCR_ENABLED", True)
@@ -114,6 +114,8 @@ REDIS_URL = env_str("DOCPROC_REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("DOCPROC_BROKER_URL", REDIS_URL)
 TASK_TIME_LIMIT = env_int("DOCPROC_TASK_TIME_LIMIT", 1800)
 VISIBILITY_TIMEOUT = env_int("DOCPROC_VISIBILITY_TIMEOUT", TASK_TIME_LIMIT * 2)
+# Threads torch and faiss use in each worker child; 0 shares the cores evenly among children.
+WORKER_THREADS = env_int("DOCPROC_WORKER_THREADS", 0)
 WORKER_START_TIMEOUT = env_float("DOCPROC_WORKER_START_TIMEOUT", 180.0)
 WORKER_CONCURRENCY = env_int("DOCPROC_WORKER_CONCURRENCY", min(os.cpu_count() or 1, 4))
 INDEX_LOCK_TIMEOUT = env_float("DOCPROC_INDEX_LOCK_TIMEOUT", 600.0)

@@ -56,7 +56,7 @@ def _load_models_in_child(**_kwargs) -> None:
     from docproc.pipeline import embed, index, parse_office, tokens
 
     children = max(1, int(app.conf.worker_concurrency or 1))
-    threads = max(1, (os.cpu_count() or 1) // children)
+    threads = settings.WORKER_THREADS or max(1, (os.cpu_count() or 1) // children)
     embed.set_threads(threads)
     index.set_threads(threads)
     embed.warm_up()

@@ -28,18 +28,20 @@ def chunk_document(document_id: int) -> None:
 @shared_task(base=PipelineTask)
 def embed_document(document_id: int) -> None:
     """Fan the chunks still lacking vectors out to batches, so idle workers share the document."""
-    ranges = ingestion.unembedded_ordinal_ranges(document_id, settings.EMBED_TASK_CHUNKS)
-    if not ranges:
+    groups = ingestion.plan_embedding(
+        document_id, settings.EMBED_TASK_CHUNKS, settings.WORKER_CONCURRENCY
+    )
+    if not groups:
         index_document.delay(document_id)
         return
-    for start, end in ranges:
-        embed_chunks.delay(document_id, start, end)
+    for chunk_ids in groups:
+        embed_chunks.delay(document_id, chunk_ids)
 
 
 @shared_task(base=PipelineTask)
-def embed_chunks(document_id: int, start: int, end: int) -> None:
+def embed_chunks(document_id: int, chunk_ids: list[int]) -> None:
     """Embed one batch; the batch that finishes the document enqueues indexing."""
-    if ingestion.embed(document_id, start, end) == 0:
+    if ingestion.embed(document_id, chunk_ids) == 0:
         index_document.delay(document_id)
 
 

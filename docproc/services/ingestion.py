@@ -318,30 +318,38 @@ def _sha(text: str) -> str:
 # --- embed -----------------------------------------------------------------------------------
 
 
-def unembedded_ordinal_ranges(document_id: int, per_task: int) -> list[tuple[int, int]]:
-    """Ordinal ranges [start, end) of chunks still lacking a vector from the current model,
-    cut into pieces of at most ``per_task`` chunks so several workers can share a document."""
-    ordinals = list(
-        Chunk.objects.filter(document_id=document_id)
-        .exclude(embedding_model=embedding_model_id(), embedding__isnull=False)
-        .order_by("ordinal")
-        .values_list("ordinal", flat=True)
+def _unembedded(document_id: int):
+    return Chunk.objects.filter(document_id=document_id).exclude(
+        embedding_model=embedding_model_id(), embedding__isnull=False
     )
-    return [
-        (ordinals[i], ordinals[min(i + per_task, len(ordinals)) - 1] + 1)
-        for i in range(0, len(ordinals), per_task)
-    ]
 
 
-def embed(document_id: int, start: int = 0, end: int | None = None) -> int:
-    """Embed the chunks in ordinals [start, end) that have no vector from the current model.
-    Returns how many chunks of the document still lack one afterwards."""
+def plan_embedding(document_id: int, per_task: int, workers: int = 1) -> list[list[int]]:
+    """Chunk ids still lacking a vector from the current model, grouped into embedding tasks.
+
+    Groups hold chunks of similar length (the embedder pads a batch to its longest passage,
+    so mixing lengths wastes most of the work), at most ``per_task`` each, and their number is
+    a multiple of ``workers`` so every worker child gets an equal share of a large document."""
+    ids = list(
+        _unembedded(document_id).order_by("token_count", "ordinal").values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    pieces = -(-len(ids) // per_task)
+    if pieces > 1 and workers > 1:
+        pieces = -(-pieces // workers) * workers
+    pieces = min(pieces, len(ids))
+    bounds = [round(i * len(ids) / pieces) for i in range(pieces + 1)]
+    return [ids[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def embed(document_id: int, chunk_ids: list[int] | None = None) -> int:
+    """Embed the given chunks (default: all of the document's) that have no vector from the
+    current model. Returns how many chunks of the document still lack one afterwards."""
     model = embedding_model_id()
-    todo = Chunk.objects.filter(document_id=document_id, ordinal__gte=start).exclude(
-        embedding_model=model, embedding__isnull=False
-    )
-    if end is not None:
-        todo = todo.filter(ordinal__lt=end)
+    todo = _unembedded(document_id)
+    if chunk_ids is not None:
+        todo = todo.filter(pk__in=chunk_ids)
     rows = list(todo.order_by("ordinal").only("pk", "text"))
     if rows:
         vectors = embed_texts([r.text for r in rows], batch_size=settings.EMBEDDING_BATCH_SIZE)
@@ -349,11 +357,7 @@ def embed(document_id: int, start: int = 0, end: int | None = None) -> int:
             row.embedding = vector.tobytes()
             row.embedding_model = model
         Chunk.objects.bulk_update(rows, ["embedding", "embedding_model"], batch_size=500)
-    return (
-        Chunk.objects.filter(document_id=document_id)
-        .exclude(embedding_model=model, embedding__isnull=False)
-        .count()
-    )
+    return _unembedded(document_id).count()
 
 
 # --- index -----------------------------------------------------------------------------------
