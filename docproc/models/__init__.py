@@ -1,6 +1,13 @@
 """The ORM models: matters and who may see them, documents and what was derived from them."""
 
-from docproc.models.documents import Chunk, DeletionReceipt, Document, DocumentStatus, Page
+from docproc.models.documents import (
+    Chunk,
+    DeletionReceipt,
+    Document,
+    DocumentStatus,
+    Page,
+    Summary,
+)
 from docproc.models.matters import Matter, Membership, Role
 
 __all__ = [
@@ -12,4 +19,5 @@ __all__ = [
     "Membership",
     "Page",
     "Role",
+    "Summary",
 ]

@@ -127,3 +127,21 @@ class DeletionReceipt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     deleted_at = models.DateTimeField(auto_now_add=True)
+
+
+class Summary(models.Model):
+    """A document's summary, cached per document, model and prompt version (a summary of the
+    same text by the same model with the same prompt is the same work)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="summaries")
+    model = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=32)
+    result = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "model", "prompt_version"], name="one_summary_per_model"
+            )
+        ]

@@ -1,0 +1,130 @@
+"""Checking what the model says against the page text it cites.
+
+A quote is *found* when, after Unicode, whitespace, case, quote-mark and dash normalisation, it
+occurs in the cited page's text; its span is then mapped back to offsets in the original page
+text. A statement is *supported* by its quotes when every number it states occurs in them and
+enough of its content words do. Both checks are deterministic and explainable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2212": "-", "\u00a0": " ", "\u00ad": "",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[^\W_]+(?:[.,'/-][^\W_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was "
+    "were which with will shall may not no any all each other such per into than then there "
+    "their they he she his her who whom what when where why how does did do".split()
+)
+MIN_QUOTE_CHARS = 8
+SUPPORT_THRESHOLD = 0.5
+
+
+def _normalize_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).translate(_FOLD).casefold()
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalised text and, for each of its characters, the index of the original character
+    it came from (so a match can be mapped back to the page's own offsets)."""
+    out: list[str] = []
+    origin: list[int] = []
+    pending_space = False
+    for index, ch in enumerate(text):
+        folded = _normalize_char(ch)
+        for piece in folded:
+            if piece.isspace():
+                pending_space = bool(out)
+                continue
+            if pending_space:
+                out.append(" ")
+                origin.append(index)
+                pending_space = False
+            out.append(piece)
+            origin.append(index)
+    return "".join(out), origin
+
+
+def normalize(text: str) -> str:
+    return normalize_with_map(text)[0]
+
+
+def locate_quote(quote: str, page_text: str) -> tuple[int, int] | None:
+    """The (char_start, char_end) of ``quote`` in ``page_text`` after normalisation, or None
+    when it does not occur there (or is too short to mean anything)."""
+    needle = normalize(quote).strip(" .,;:\"'")
+    if len(needle) < MIN_QUOTE_CHARS:
+        return None
+    haystack, origin = normalize_with_map(page_text)
+    at = haystack.find(needle)
+    if at < 0:
+        return None
+    return origin[at], origin[at + len(needle) - 1] + 1
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(normalize(text)) if w not in _STOPWORDS and len(w) > 1}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, without thousands separators ("1,250,000" == "1250000")."""
+    return {n.replace(",", "") for n in _NUMBER.findall(normalize(text))}
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    supported: bool
+    reason: str
+
+
+def statement_support(statement: str, quotes: Sequence[str]) -> Support:
+    """Whether ``quotes`` back ``statement``: every number in it occurs in them, and at least
+    half its content words do. A weak model that invents a figure fails here."""
+    evidence = " ".join(quotes)
+    missing_numbers = numbers(statement) - numbers(evidence)
+    if missing_numbers:
+        listed = ", ".join(sorted(missing_numbers))
+        return Support(False, f"numbers not in the cited text: {listed}")
+    words = content_words(statement)
+    if not words:
+        return Support(True, "")
+    evidence_words = content_words(evidence)
+    share = len(words & evidence_words) / len(words)
+    if share < SUPPORT_THRESHOLD:
+        return Support(False, f"only {share:.0%} of the statement's words are in the cited text")
+    return Support(True, "")
+
+
+def value_in_quote(value: object, quote: str) -> bool:
+    """Whether an extracted value occurs in its own quote (numbers compared without separators,
+    text after normalisation)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        digits = f"{value:f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+        return digits.lstrip("-") in numbers(quote) or str(value) in normalize(quote)
+    text = normalize(str(value)).strip(" .,;:")
+    if not text:
+        return False
+    if text in normalize(quote):
+        return True
+    value_numbers = numbers(text)
+    return (
+        bool(value_numbers)
+        and value_numbers <= numbers(quote)
+        and (content_words(text) - content_words(quote) <= value_numbers)
+    )

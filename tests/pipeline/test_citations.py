@@ -1,0 +1,74 @@
+"""Citation checks: quotes must occur in the cited page, statements must be backed by them."""
+
+from __future__ import annotations
+
+import pytest
+
+from docproc.pipeline.citations import (
+    locate_quote,
+    normalize,
+    statement_support,
+    value_in_quote,
+)
+
+PAGE = (
+    "4. TERM AND TERMINATION\n\nThe initial term of this Agreement is thirty-six (36)\n"
+    "months from the Effective Date. Fees of USD 1,250,000 are payable “within thirty days”."
+)
+
+
+def test_quote_with_other_whitespace_and_case_is_found_at_its_page_offsets():
+    span = locate_quote("the INITIAL term of this agreement is thirty-six (36) months", PAGE)
+
+    assert span is not None
+    assert PAGE[span[0] : span[1]] == (
+        "The initial term of this Agreement is thirty-six (36)\nmonths"
+    )
+
+
+def test_straight_quotes_match_typographic_ones():
+    span = locate_quote('payable "within thirty days"', PAGE)
+
+    assert span is not None
+    assert PAGE[span[0] : span[1]] == "payable “within thirty days"  # end quote mark trimmed
+
+
+def test_fabricated_quote_is_not_found():
+    assert locate_quote("The initial term of this Agreement is five years", PAGE) is None
+
+
+def test_a_quote_too_short_to_mean_anything_is_not_accepted():
+    assert locate_quote("the", PAGE) is None
+
+
+def test_statement_with_an_invented_figure_is_not_supported():
+    support = statement_support("The initial term is 48 months.", [PAGE])
+
+    assert support.supported is False
+    assert support.reason == "numbers not in the cited text: 48"
+
+
+def test_statement_restating_the_quote_is_supported():
+    support = statement_support("The initial term is thirty-six (36) months.", [PAGE])
+
+    assert (support.supported, support.reason) == (True, "")
+
+
+def test_statement_about_something_else_is_not_supported():
+    support = statement_support("Governing law is Delaware and disputes go to arbitration.", [PAGE])
+
+    assert support.supported is False
+    assert support.reason.startswith("only 0% of the statement's words")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1250000, True), ("USD 1,250,000", True), ("1,250,000", True), (1300000, False),
+     ("thirty-six (36) months", True), ("five years", False), (None, False)],
+)  # fmt: skip
+def test_value_must_occur_in_its_own_quote(value, expected):
+    assert value_in_quote(value, PAGE) is expected
+
+
+def test_normalisation_folds_dashes_spaces_and_case():
+    assert normalize("Thirty\u2013Six\u00a0 MONTHS\n") == "thirty-six months"
