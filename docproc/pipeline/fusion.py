@@ -1,0 +1,49 @@
+"""Reciprocal rank fusion: one ranking from several, using ranks only.
+
+Dense cosine similarities and BM25 scores live on unrelated scales, so they are not added;
+each ranking instead gives an item ``weight / (k + rank)`` (rank counted from 1), as in
+Cormack, Clarke and Büttcher (SIGIR 2009). ``k = 60`` damps the difference between the first
+few ranks so that agreement between rankings matters more than any single top position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T", bound=Hashable)
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[T]],
+    k: int = 60,
+    weights: Sequence[float] | None = None,
+) -> list[tuple[T, float]]:
+    """Fuse ``rankings`` (each best first) into ``(item, score)`` pairs, best first.
+
+    An item repeated within one ranking counts at its first (best) rank only. Ties are broken
+    by the best rank the item reached in any ranking, then by first appearance (rankings in
+    order, each best first), so the result is deterministic. Raises ``ValueError`` for a
+    negative ``k``, weights of another length than ``rankings``, or a negative weight.
+    """
+    if k < 0:
+        raise ValueError(f"k must not be negative, got {k}")
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    scores: dict[T, float] = {}
+    best_rank: dict[T, int] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        seen: set[T] = set()
+        for rank, item in enumerate(ranking, start=1):
+            if item in seen:
+                continue
+            seen.add(item)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+            best_rank[item] = min(best_rank.get(item, rank), rank)
+    order = {item: position for position, item in enumerate(scores)}
+    fused = sorted(scores, key=lambda item: (-scores[item], best_rank[item], order[item]))
+    return [(item, scores[item]) for item in fused]

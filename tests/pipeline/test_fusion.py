@@ -1,0 +1,60 @@
+"""Reciprocal rank fusion: ranks, not scores, decide; ties and repeats are handled exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from docproc.pipeline.fusion import reciprocal_rank_fusion
+
+
+def test_each_ranking_gives_an_item_one_over_k_plus_rank():
+    fused = dict(reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60))
+
+    assert fused == {
+        1: pytest.approx(1 / 61 + 1 / 62),
+        2: pytest.approx(1 / 62),
+        3: pytest.approx(1 / 63 + 1 / 61),
+    }
+
+
+def test_items_both_rankings_agree_on_come_first():
+    fused = reciprocal_rank_fusion([[10, 20, 30], [40, 30, 50]])
+
+    assert [item for item, _ in fused] == [30, 10, 40, 20, 50]
+
+
+def test_weights_scale_each_rankings_contribution():
+    fused = reciprocal_rank_fusion([[1], [2]], k=0, weights=[1.0, 3.0])
+
+    assert fused == [(2, 3.0), (1, 1.0)]
+
+
+def test_an_item_repeated_within_a_ranking_counts_once_at_its_best_rank():
+    assert reciprocal_rank_fusion([[5, 5, 6]], k=0) == [(5, 1.0), (6, pytest.approx(1 / 3))]
+
+
+def test_equal_scores_are_ordered_by_best_rank_then_first_appearance():
+    # 1 and 2 each get 1/(k+1) + 1/(k+2); 3 and 4 get 1/(k+3) once each.
+    fused = reciprocal_rank_fusion([[2, 1, 3], [1, 2, 4]])
+
+    assert [item for item, _ in fused] == [2, 1, 3, 4]
+
+
+def test_no_rankings_fuse_to_nothing():
+    assert reciprocal_rank_fusion([]) == []
+    assert reciprocal_rank_fusion([[], []]) == []
+
+
+def test_weights_must_match_the_rankings():
+    with pytest.raises(ValueError, match="2 weights for 3 rankings"):
+        reciprocal_rank_fusion([[1], [2], [3]], weights=[1.0, 1.0])
+
+
+def test_negative_weight_is_refused():
+    with pytest.raises(ValueError, match="negative"):
+        reciprocal_rank_fusion([[1]], weights=[-1.0])
+
+
+def test_negative_k_is_refused():
+    with pytest.raises(ValueError, match="k must not be negative"):
+        reciprocal_rank_fusion([[1]], k=-1)
