@@ -115,3 +115,27 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField()
     text = serializers.CharField()
     chunk = serializers.IntegerField()
+
+
+class AskSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=2000, trim_whitespace=True)
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False,
+        max_length=500,
+    )  # fmt: skip
+    stream = serializers.BooleanField(required=False, default=False)
+
+
+class ExtractSerializer(serializers.Serializer):
+    schema = serializers.JSONField()
+
+    def validate_schema(self, value):
+        if not isinstance(value, str | dict):
+            raise serializers.ValidationError(
+                "Give a built-in schema name or a JSON Schema object."
+            )
+        return value
+
+
+class SummaryRequestSerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(required=False, default=False)

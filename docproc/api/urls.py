@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from docproc.api import views
+from docproc.api import llm_views, views
 
 app_name = "api"
 
@@ -15,6 +15,17 @@ urlpatterns = [
         name="matter-documents",
     ),
     path("matters/<int:matter_id>/search/", views.MatterSearchView.as_view(), name="matter-search"),
+    path("matters/<int:matter_id>/ask/", llm_views.AskView.as_view(), name="matter-ask"),
+    path(
+        "documents/<int:document_id>/summary/",
+        llm_views.SummaryView.as_view(),
+        name="document-summary",
+    ),
+    path(
+        "documents/<int:document_id>/extract/",
+        llm_views.ExtractView.as_view(),
+        name="document-extract",
+    ),
     path(
         "documents/<int:document_id>/", views.DocumentDetailView.as_view(), name="document-detail"
     ),

@@ -64,12 +64,15 @@ def normalize(text: str) -> str:
 def locate_quote(quote: str, page_text: str) -> tuple[int, int] | None:
     """The (char_start, char_end) of ``quote`` in ``page_text`` after normalisation, or None
     when it does not occur there (or is too short to mean anything)."""
-    needle = normalize(quote).strip(" .,;:\"'")
-    if len(needle) < MIN_QUOTE_CHARS:
-        return None
     haystack, origin = normalize_with_map(page_text)
-    at = haystack.find(needle)
-    if at < 0:
+    # Try the quote as given first, then without the punctuation a model adds or drops.
+    for needle in (normalize(quote).strip(), normalize(quote).strip(" .,;:\"'")):
+        if len(needle) < MIN_QUOTE_CHARS:
+            return None
+        at = haystack.find(needle)
+        if at >= 0:
+            break
+    else:
         return None
     return origin[at], origin[at + len(needle) - 1] + 1
 

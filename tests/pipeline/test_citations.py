@@ -30,7 +30,7 @@ def test_straight_quotes_match_typographic_ones():
     span = locate_quote('payable "within thirty days"', PAGE)
 
     assert span is not None
-    assert PAGE[span[0] : span[1]] == "payable “within thirty days"  # end quote mark trimmed
+    assert PAGE[span[0] : span[1]] == "payable “within thirty days”"
 
 
 def test_fabricated_quote_is_not_found():

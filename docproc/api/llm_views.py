@@ -1,0 +1,152 @@
+"""REST views for what the language model does: ``matters/{id}/ask/`` (optionally streamed as
+JSON lines), ``documents/{id}/summary/`` and ``documents/{id}/extract/``.
+
+LLM failures map to stable codes: the server down or slow → 503 ``llm_unavailable`` (retry
+later), a reply that is not what was asked for → 502 ``llm_bad_response``, a request that cannot
+fit the model's context → 400 ``context_overflow``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import StreamingHttpResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from docproc.api import serializers
+from docproc.api.errors import ConflictError, error_body
+from docproc.api.permissions import document_for, matter_for
+from docproc.api.views import ApiView
+from docproc.models import Document, Role
+from docproc.pipeline.llm import (
+    ContextOverflowError,
+    LLMError,
+    LLMResponseError,
+    LLMUnavailableError,
+)
+from docproc.services import answers, extraction, summaries
+
+logger = logging.getLogger(__name__)
+
+
+class LLMUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "llm_unavailable"
+    default_detail = "The language model server is unavailable or too slow; try again shortly."
+
+
+class LLMBadResponse(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "llm_bad_response"
+    default_detail = "The language model returned something other than what was asked for."
+
+
+class ContextOverflow(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "context_overflow"
+
+
+def _translate(exc: LLMError) -> exceptions.APIException:
+    if isinstance(exc, LLMUnavailableError):
+        logger.warning("LLM unavailable: %s", exc)
+        return LLMUnavailable()
+    if isinstance(exc, ContextOverflowError):
+        return ContextOverflow(str(exc))
+    if isinstance(exc, LLMResponseError):
+        logger.warning("LLM bad response: %s", exc)
+        return LLMBadResponse()
+    logger.warning("LLM error: %s", exc)
+    return LLMBadResponse(str(exc))
+
+
+def _require_indexed(document: Document) -> None:
+    if document.status != "indexed":
+        raise ConflictError(f"The document is {document.status}; this needs it indexed.")
+
+
+class AskView(ApiView):
+    """``POST matters/{id}/ask/`` with ``{"question", "documents"?: [ids], "stream"?: bool}``."""
+
+    def post(self, request, matter_id: int):
+        matter = matter_for(request.user, matter_id)
+        body = serializers.AskSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        question = body.validated_data["question"]
+        documents = body.validated_data.get("documents")
+        if documents:
+            visible = set(
+                Document.objects.visible_to(request.user)
+                .filter(matter=matter, pk__in=documents)
+                .values_list("pk", flat=True)
+            )
+            if visible != set(documents):
+                raise exceptions.NotFound("One or more documents were not found in this matter.")
+        if body.validated_data["stream"]:
+            return self._stream(matter, question, documents)
+        try:
+            answer = answers.ask(matter, question, document_ids=documents)
+        except answers.QuestionError as exc:
+            raise exceptions.ValidationError({"question": [str(exc)]}) from exc
+        except LLMError as exc:
+            raise _translate(exc) from exc
+        return Response(answer.as_dict())
+
+    def _stream(self, matter, question, documents) -> StreamingHttpResponse:
+        def events():
+            try:
+                for event in answers.stream_ask(matter, question, document_ids=documents):
+                    yield json.dumps(event, ensure_ascii=False) + "\n"
+            except answers.QuestionError as exc:
+                yield json.dumps({"type": "error", **error_body("invalid", str(exc))}) + "\n"
+            except LLMError as exc:
+                api_exc = _translate(exc)
+                body = error_body(api_exc.default_code, str(api_exc.detail))
+                yield json.dumps({"type": "error", **body}) + "\n"
+
+        response = StreamingHttpResponse(events(), content_type="application/x-ndjson")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
+
+
+class SummaryView(ApiView):
+    """``GET`` the cached summary (404 ``not_found`` if none yet) or ``POST`` to make it
+    (``{"refresh": true}`` to ignore the cache)."""
+
+    def get(self, request, document_id: int):
+        document = document_for(request.user, document_id)
+        _require_indexed(document)
+        return self._summarize(document, refresh=False)
+
+    def post(self, request, document_id: int):
+        document = document_for(request.user, document_id, Role.VIEWER)
+        _require_indexed(document)
+        body = serializers.SummaryRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._summarize(document, refresh=body.validated_data["refresh"])
+
+    def _summarize(self, document, refresh: bool) -> Response:
+        try:
+            return Response(summaries.summarize(document, refresh=refresh))
+        except summaries.SummaryError as exc:
+            raise ConflictError(str(exc)) from exc
+        except LLMError as exc:
+            raise _translate(exc) from exc
+
+
+class ExtractView(ApiView):
+    """``POST documents/{id}/extract/`` with ``{"schema": "contract" | {JSON Schema}}``."""
+
+    def post(self, request, document_id: int):
+        document = document_for(request.user, document_id)
+        _require_indexed(document)
+        body = serializers.ExtractSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            return Response(extraction.extract(document, body.validated_data["schema"]))
+        except extraction.SchemaError as exc:
+            raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
+        except LLMError as exc:
+            raise _translate(exc) from exc

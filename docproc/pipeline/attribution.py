@@ -1,0 +1,141 @@
+"""Attaching page-and-passage citations to generated text, and checking each one.
+
+Generated text is split into statements (sentences). A statement's citations are the evidence
+it marks with ``[n]``; a statement the model left unmarked is attributed to the evidence that
+shares the most of its content words, and its marker is added (flagged ``inferred``). Every
+citation quotes the evidence sentence closest to the statement, is located in the page text,
+and is ``verified`` only if the quote occurs there and supports the statement
+(``citations.statement_support``): a fabricated quote or an invented figure fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+from docproc.pipeline.chunk import split_sentences
+from docproc.pipeline.citations import content_words, locate_quote, statement_support
+from docproc.pipeline.compress import Evidence
+
+_MARKER = re.compile(r"\s*\[(?:doc(?:ument)?\s*)?(\d{1,4})\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    marker: int
+    document: int
+    filename: str
+    page: int
+    quote: str
+    char_start: int | None
+    char_end: int | None
+    verified: bool
+    inferred: bool
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributedText:
+    text: str  # with inline [n] markers, n = Citation.marker
+    citations: tuple[Citation, ...]
+    uncited_statements: tuple[str, ...]  # statements no evidence could back at all
+
+    @property
+    def all_verified(self) -> bool:
+        return bool(self.citations) and all(c.verified for c in self.citations)
+
+
+MAX_QUOTE_CHARS = 400
+
+
+def _best_span(statement: str, evidence: Evidence) -> tuple[int, int]:
+    """Span (within evidence.text) to quote: the run of evidence sentences from the first to
+    the last that share words with the statement if it is short enough, else the single
+    sentence sharing the most."""
+    spans = split_sentences(evidence.text) or [(0, len(evidence.text))]
+    words = content_words(statement)
+    overlaps = [len(words & content_words(evidence.text[a:b])) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: (overlaps[i], -i))
+    touching = [i for i, overlap in enumerate(overlaps) if overlap > 0]
+    if touching:
+        start, end = spans[touching[0]][0], spans[touching[-1]][1]
+        if end - start <= MAX_QUOTE_CHARS:
+            return start, end
+    return spans[best]
+
+
+def _best_evidence(statement: str, evidence: Sequence[Evidence]) -> Evidence | None:
+    words = content_words(statement)
+    scored = [(len(words & content_words(e.text)), -e.id, e) for e in evidence]
+    best = max(scored, key=lambda item: item[:2], default=None)
+    return best[2] if best and best[0] > 0 else None
+
+
+def _cite(
+    statement: str,
+    evidence: Evidence,
+    page_text: str | None,
+    inferred: bool,
+) -> Citation:
+    start, end = _best_span(statement, evidence)
+    quote = evidence.text[start:end]
+    located = locate_quote(quote, page_text) if page_text is not None else None
+    if located is None:
+        return Citation(
+            evidence.id, evidence.document, evidence.filename, evidence.page, quote, None, None,
+            False, inferred, "the quote does not occur in the cited page",
+        )  # fmt: skip
+    support = statement_support(statement, [quote])
+    return Citation(
+        evidence.id, evidence.document, evidence.filename, evidence.page, quote,
+        located[0], located[1], support.supported, inferred, support.reason,
+    )  # fmt: skip
+
+
+def attribute(
+    text: str,
+    evidence: Sequence[Evidence],
+    page_texts: Mapping[tuple[int, int], str],
+) -> AttributedText:
+    """Cite every statement of ``text`` against ``evidence``; ``page_texts`` maps
+    (document, page) to that page's full text, the ground truth for verification."""
+    by_id = {e.id: e for e in evidence}
+    citations: dict[tuple[int, str], Citation] = {}
+    uncited: list[str] = []
+    parts: list[str] = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        marked = [int(m) for m in _MARKER.findall(sentence)]
+        statement = _MARKER.sub("", sentence).strip()
+        if not statement:
+            continue
+        inferred = not marked
+        if inferred:
+            best = _best_evidence(statement, evidence)
+            marked = [best.id] if best else []
+        if not marked:
+            uncited.append(statement)
+            parts.append(statement)
+            continue
+        for marker in dict.fromkeys(marked):
+            item = by_id.get(marker)
+            if item is None:
+                citations.setdefault(
+                    (marker, ""),
+                    Citation(marker, 0, "", 0, "", None, None, False, False,
+                             "cites a passage that was not provided"),
+                )  # fmt: skip
+                continue
+            citation = _cite(statement, item, page_texts.get((item.document, item.page)), inferred)
+            key = (marker, citation.quote)
+            if key not in citations or (citation.verified and not citations[key].verified):
+                citations[key] = citation
+        trailing = statement[-1] if statement[-1] in ".!?" else ""
+        body = statement[:-1] if trailing else statement
+        parts.append(body + "".join(f" [{m}]" for m in dict.fromkeys(marked)) + trailing)
+    ordered = sorted(citations.values(), key=lambda c: (c.marker, c.char_start or 0))
+    return AttributedText(" ".join(parts), tuple(ordered), tuple(uncited))

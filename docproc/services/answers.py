@@ -1,0 +1,248 @@
+"""Question answering over a matter: retrieve (hybrid) → compress to the token budget →
+generate → attribute and verify every citation → answer.
+
+When retrieval finds nothing relevant the answer says the documents do not contain it, without
+asking the model to guess. Unverified citations are marked and the answer says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from docproc.models import Matter
+from docproc.pipeline.attribution import AttributedText, attribute
+from docproc.pipeline.chunk import split_sentences
+from docproc.pipeline.citations import content_words
+from docproc.pipeline.compress import Evidence
+from docproc.pipeline.llm import Completion, LLMClient
+from docproc.pipeline.prompts import NOT_FOUND, question_messages, question_overhead
+from docproc.services import llm_context, retrieval, search
+
+logger = logging.getLogger(__name__)
+
+RETRIEVE_K = 20
+# A question is judged answerable only if the best dense match is at least this similar, or a
+# retrieved passage contains at least half of the question's content words.
+MIN_DENSE_SCORE = 0.30
+MIN_LEXICAL_SHARE = 0.5
+NOT_IN_DOCUMENTS = "The documents in this matter do not contain an answer to this question."
+UNVERIFIED_NOTE = "Some citations could not be verified against the documents: {markers}."
+UNCITED_NOTE = "This answer cites no passage of the documents; treat it as unverified."
+EXTRACTIVE_NOTE = (
+    "The model's answer could not be verified against the documents, so the answer quotes "
+    "the passages that best match the question instead."
+)
+EXTRACTIVE_SENTENCES = 2
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as posed."""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    found: bool
+    citations: list[dict] = field(default_factory=list)
+    context: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    model: str = ""
+    usage: dict = field(default_factory=dict)
+    chunks_used: list[int] = field(default_factory=list)
+    method: str = "generated"  # generated | extractive | none
+    model_answer: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "found": self.found,
+            "citations": self.citations,
+            "context": self.context,
+            "warnings": self.warnings,
+            "model": self.model,
+            "usage": self.usage,
+            "method": self.method,
+            "model_answer": self.model_answer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    messages: list
+    evidence: tuple[Evidence, ...]
+    accounting: llm_context.Accounting
+
+
+def _validate(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise QuestionError("The question is empty.")
+    if len(question) > 2000:
+        raise QuestionError("The question is longer than 2,000 characters.")
+    return question
+
+
+def _relevant(matter: Matter, question: str, hits: Sequence[search.SearchHit]) -> bool:
+    if not hits:
+        return False
+    words = content_words(question)
+    if words:
+        best_share = max(len(words & content_words(h.text)) / len(words) for h in hits)
+        if best_share >= MIN_LEXICAL_SHARE:
+            return True
+    dense = search.search(matter, question, 1)
+    return bool(dense) and dense[0].score >= MIN_DENSE_SCORE
+
+
+def _not_found(question: str, client: LLMClient, hits) -> Answer:
+    pages = sorted({(h.document, h.page, h.filename) for h in hits})
+    return Answer(
+        question=question,
+        answer=NOT_IN_DOCUMENTS,
+        found=False,
+        context={
+            "tokens_used": 0,
+            "token_budget": 0,
+            "compression_ratio": 0.0,
+            "pages_used": [],
+            "pages_left_out": [{"document": d, "page": p, "filename": f} for d, p, f in pages],
+        },
+        model=client.model,
+    )
+
+
+def _prepare(
+    matter: Matter, question: str, client: LLMClient, document_ids
+) -> _Prepared | list[search.SearchHit]:
+    hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
+    if not _relevant(matter, question, hits):
+        return hits
+    reserve = llm_context.answer_reserve()
+    budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
+    compressed = llm_context.compress_to_budget(
+        client, question, retrieval.to_passages(hits), budget
+    )
+    messages, kept = llm_context.fit_prompt(
+        client, lambda ev: question_messages(question, ev), compressed.evidence, reserve
+    )
+    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept))
+
+
+def _finish(question: str, completion: Completion, prepared: _Prepared, client) -> Answer:
+    text = completion.text.strip()
+    usage = {
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "latency_s": round(completion.latency_s, 3),
+    }
+    base = dict(
+        question=question,
+        context=prepared.accounting.as_dict(),
+        model=completion.model or client.model,
+        usage=usage,
+        chunks_used=sorted({e.chunk for e in prepared.evidence}),
+    )
+    if not text or text.upper().startswith(NOT_FOUND):
+        return Answer(answer=NOT_IN_DOCUMENTS, found=False, method="none", **base)
+    pages = llm_context.page_texts(prepared.evidence)
+    attributed: AttributedText = attribute(text, prepared.evidence, pages)
+    if not any(c.verified for c in attributed.citations):
+        extractive = _extractive(question, prepared.evidence, pages)
+        if extractive is not None:
+            return Answer(
+                answer=extractive.text,
+                found=True,
+                citations=[c.as_dict() for c in extractive.citations],
+                warnings=[EXTRACTIVE_NOTE],
+                method="extractive",
+                model_answer=attributed.text,
+                **base,
+            )
+    warnings = []
+    unverified = [c for c in attributed.citations if not c.verified]
+    if unverified:
+        warnings.append(
+            UNVERIFIED_NOTE.format(markers=", ".join(f"[{c.marker}]" for c in unverified))
+        )
+    if not attributed.citations:
+        warnings.append(UNCITED_NOTE)
+    if completion.finish_reason == "length":
+        warnings.append("The answer was cut off at the answer token limit.")
+    return Answer(
+        answer=attributed.text,
+        found=True,
+        citations=[c.as_dict() for c in attributed.citations],
+        warnings=warnings,
+        **base,
+    )
+
+
+def _extractive(question: str, evidence: Sequence[Evidence], pages) -> AttributedText | None:
+    """Quote the evidence sentences that best match the question (rarer shared words weigh
+    more), each cited and verified like any statement; None if nothing matches at all."""
+    words = content_words(question)
+    sentences = [(e, e.text[a:b]) for e in evidence for a, b in split_sentences(e.text) if b > a]
+    frequency = Counter(w for _, s in sentences for w in content_words(s))
+    scored = []
+    for order, (item, sentence) in enumerate(sentences):
+        shared = words & content_words(sentence)
+        if shared:
+            weight = sum(1.0 / frequency[w] for w in shared)
+            scored.append((-weight, order, item, sentence))
+    if not scored:
+        return None
+    best = sorted(scored)[:EXTRACTIVE_SENTENCES]
+    best.sort(key=lambda row: row[1])  # in document order
+    quoted = " ".join(f"“{sentence.strip()}” [{item.id}]" for _, _, item, sentence in best)
+    result = attribute(quoted, [item for _, _, item, _ in best], pages)
+    return result if any(c.verified for c in result.citations) else None
+
+
+def ask(
+    matter: Matter,
+    question: str,
+    *,
+    document_ids: Sequence[int] | None = None,
+    client: LLMClient | None = None,
+) -> Answer:
+    """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``)."""
+    question = _validate(question)
+    client = client or llm_context.default_client()
+    prepared = _prepare(matter, question, client, document_ids)
+    if not isinstance(prepared, _Prepared):
+        return _not_found(question, client, prepared)
+    completion = client.chat(prepared.messages, max_tokens=llm_context.answer_reserve())
+    return _finish(question, completion, prepared, client)
+
+
+def stream_ask(
+    matter: Matter,
+    question: str,
+    *,
+    document_ids: Sequence[int] | None = None,
+    client: LLMClient | None = None,
+) -> Iterator[dict]:
+    """Like ``ask``, as events: ``{"type": "delta", "text": ...}`` while the model writes, then
+    one ``{"type": "answer", ...}`` with the attributed, verified answer."""
+    question = _validate(question)
+    client = client or llm_context.default_client()
+    started = time.monotonic()
+    prepared = _prepare(matter, question, client, document_ids)
+    if not isinstance(prepared, _Prepared):
+        yield {"type": "answer", **_not_found(question, client, prepared).as_dict()}
+        return
+    completion = None
+    for item in client.stream_chat(prepared.messages, max_tokens=llm_context.answer_reserve()):
+        if isinstance(item, Completion):
+            completion = item
+        else:
+            yield {"type": "delta", "text": item}
+    assert completion is not None
+    logger.info("streamed answer in %.2fs", time.monotonic() - started)
+    yield {"type": "answer", **_finish(question, completion, prepared, client).as_dict()}

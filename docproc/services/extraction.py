@@ -1,0 +1,200 @@
+"""Structured extraction: a schema's fields from one document, each with its page and quote,
+verified like citations.
+
+The model fills a JSON Schema enforced by the server (``response_format``): for every field a
+``value`` and the ``quote`` that states it. A field is trusted only if its quote occurs in a page
+of the document and its value occurs in that quote; otherwise, if the value occurs verbatim in
+the document, the sentence that contains it becomes the quote; failing both, the value is
+dropped to null (the model's guess is reported as ``rejected_value``). Values are then checked
+against the caller's schema.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+from django.conf import settings
+
+from docproc.models import Document, DocumentStatus, Page
+from docproc.pipeline.chunk import split_sentences
+from docproc.pipeline.citations import locate_quote, value_in_quote
+from docproc.pipeline.llm import LLMClient, LLMResponseError
+from docproc.pipeline.prompts import extraction_messages
+from docproc.services import llm_context, retrieval
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"
+RETRIEVE_K = 30
+
+
+class SchemaError(ValueError):
+    """A schema that is unknown or not a JSON Schema object with properties."""
+
+
+@cache
+def builtin_schemas() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.json"))}
+
+
+def resolve_schema(schema: str | dict) -> dict:
+    """A built-in schema by name, or a caller's JSON Schema (an object with properties)."""
+    if isinstance(schema, str):
+        if schema not in builtin_schemas():
+            raise SchemaError(
+                f"Unknown schema {schema!r}; built-in: {', '.join(builtin_schemas())}."
+            )
+        return builtin_schemas()[schema]
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise SchemaError(f"Not a valid JSON Schema: {exc.message}") from exc
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(properties, dict) or not properties:
+        raise SchemaError("The schema must be an object with at least one property.")
+    if len(properties) > 50:
+        raise SchemaError("The schema has more than 50 properties.")
+    return schema
+
+
+def _nullable(spec: dict) -> dict:
+    return {"anyOf": [spec, {"type": "null"}]}
+
+
+def llm_schema(schema: dict) -> dict:
+    """What the model must produce: for each field, its value (or null) and a quote."""
+    fields = {
+        name: {
+            "type": "object",
+            "properties": {
+                "value": _nullable({k: v for k, v in spec.items() if k != "description"}),
+                "quote": {"type": ["string", "null"]},
+            },
+            "required": ["value", "quote"],
+            "additionalProperties": False,
+        }
+        for name, spec in schema["properties"].items()
+    }
+    return {
+        "type": "object",
+        "properties": fields,
+        "required": list(fields),
+        "additionalProperties": False,
+    }
+
+
+def _pages(document: Document) -> dict[int, str]:
+    return dict(Page.objects.filter(document=document).values_list("number", "text"))
+
+
+def _values(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _find_in_document(value, pages: dict[int, str]) -> tuple[int, str, int, int] | None:
+    """The first sentence of the document containing every item of ``value``."""
+    for number, text in sorted(pages.items()):
+        for start, end in split_sentences(text):
+            sentence = text[start:end]
+            if all(value_in_quote(v, sentence) for v in _values(value)):
+                return number, sentence, start, end
+    return None
+
+
+def _locate(quote: str, pages: dict[int, str]) -> tuple[int, int, int] | None:
+    for number, text in sorted(pages.items()):
+        span = locate_quote(quote, text)
+        if span:
+            return number, span[0], span[1]
+    return None
+
+
+def _field(value, page=None, quote=None, span=(None, None), verified=False, reason="", **extra):
+    return {
+        "value": value,
+        "page": page,
+        "quote": quote,
+        "char_start": span[0],
+        "char_end": span[1],
+        "verified": verified,
+        "reason": reason,
+        **extra,
+    }
+
+
+def verify_field(name: str, spec: dict, raw: dict | None, pages: dict[int, str]) -> dict:
+    """Decide what to trust of one field the model returned."""
+    raw = raw or {}
+    value, quote = raw.get("value"), raw.get("quote")
+    if value is None or value == "" or value == []:
+        return _field(None, reason="not stated in the document")
+    result = None
+    if isinstance(quote, str) and quote.strip():
+        located = _locate(quote, pages)
+        if located and all(value_in_quote(v, quote) for v in _values(value)):
+            page, start, end = located
+            result = _field(value, page, pages[page][start:end], (start, end), True)
+    if result is None:
+        found = _find_in_document(value, pages)
+        if found:
+            page, sentence, start, end = found
+            reason = "quote replaced by the document sentence stating the value"
+            result = _field(value, page, sentence, (start, end), True, reason)
+    if result is None:
+        reason = "the value does not occur in the document, so it is not trusted"
+        return _field(None, reason=reason, rejected_value=value)
+    try:
+        jsonschema.validate(value, {k: v for k, v in spec.items() if k != "description"})
+    except jsonschema.ValidationError as exc:
+        reason = f"the value does not fit the schema: {exc.message}"
+        return _field(None, result["page"], result["quote"], reason=reason, rejected_value=value)
+    return result
+
+
+def extract(document: Document, schema: str | dict, *, client: LLMClient | None = None) -> dict:
+    """Extract ``schema``'s fields from ``document``; JSON-ready data."""
+    if document.status != DocumentStatus.INDEXED:
+        raise SchemaError(f"The document is {document.status}; extraction needs it indexed.")
+    resolved = resolve_schema(schema)
+    client = client or llm_context.default_client()
+    title = resolved.get("title") or (schema if isinstance(schema, str) else "record")
+    fields = resolved["properties"]
+    query = " ".join([title.replace("_", " ")] + [
+        f"{n.replace('_', ' ')} {s.get('description', '')}" for n, s in fields.items()
+    ])  # fmt: skip
+    hits = retrieval.hybrid_search(document.matter, query, RETRIEVE_K, document_ids=[document.pk])
+    budget = llm_context.evidence_budget(
+        client, extraction_messages(title, fields, []), settings.LLM_EXTRACTION_TOKENS
+    )
+    compressed = llm_context.compress_to_budget(client, query, retrieval.to_passages(hits), budget)
+    messages, kept = llm_context.fit_prompt(
+        client, lambda ev: extraction_messages(title, fields, ev), compressed.evidence,
+        settings.LLM_EXTRACTION_TOKENS,
+    )  # fmt: skip
+    completion = client.chat(
+        messages, max_tokens=settings.LLM_EXTRACTION_TOKENS, json_schema=llm_schema(resolved),
+        schema_name=str(title)[:64] or "record",
+    )  # fmt: skip
+    try:
+        produced = json.loads(completion.text)
+    except json.JSONDecodeError as exc:
+        raise LLMResponseError("The model's extraction is not valid JSON.") from exc
+    if not isinstance(produced, dict):
+        raise LLMResponseError("The model's extraction is not a JSON object.")
+    pages = _pages(document)
+    results = {
+        name: verify_field(name, spec, produced.get(name), pages) for name, spec in fields.items()
+    }
+    return {
+        "document": document.pk,
+        "schema": title,
+        "fields": results,
+        "context": llm_context.Accounting.of(compressed, kept).as_dict(),
+        "model": completion.model or client.model,
+        "usage": {
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens,
+            "latency_s": round(completion.latency_s, 3),
+        },
+    }

@@ -1,0 +1,204 @@
+"""Document summaries within the model's context: map-reduce for long documents, every
+statement cited to a page passage and checked, coverage stated, cached per document and model.
+
+Map: consecutive passages are grouped into windows that fit the context, and each window is
+summarised. Reduce: the section summaries are summarised again (in groups, recursively, while
+they do not fit). The final statements are attributed against all of the document's passages,
+so their citations point at pages, not at intermediate summaries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from docproc.models import Chunk, Document, DocumentStatus, Summary
+from docproc.pipeline.attribution import attribute
+from docproc.pipeline.chunk import split_sentences
+from docproc.pipeline.compress import Evidence
+from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.prompts import PROMPT_VERSION, render_evidence, summary_messages
+from docproc.services import llm_context
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 6
+
+
+class SummaryError(ValueError):
+    """A document that cannot be summarised (not indexed yet, or no text)."""
+
+
+def _passages(document: Document) -> list[Evidence]:
+    rows = Chunk.objects.filter(document=document).order_by("ordinal")
+    return [
+        Evidence(
+            id=row.ordinal + 1,
+            chunk=row.pk,
+            document=document.pk,
+            filename=document.filename,
+            page=row.page,
+            char_start=row.char_start,
+            char_end=row.char_end,
+            text=row.text,
+        )  # fmt: skip
+        for row in rows
+    ]
+
+
+def _units(passages: Sequence[Evidence], budget: int, counter) -> tuple[list[Evidence], int]:
+    """Passages small enough to fit a window, splitting any larger one into its sentences.
+    Returns the units and how many sentences were too long for any window (left out)."""
+    units: list[Evidence] = []
+    skipped = 0
+    for passage in passages:
+        if counter(render_evidence(passage)) <= budget:
+            units.append(passage)
+            continue
+        for start, end in split_sentences(passage.text):
+            piece = Evidence(
+                0, passage.chunk, passage.document, passage.filename, passage.page,
+                passage.char_start + start, passage.char_start + end, passage.text[start:end],
+            )  # fmt: skip
+            if counter(render_evidence(piece)) <= budget:
+                units.append(piece)
+            else:
+                skipped += 1
+    return units, skipped
+
+
+def _windows(items: Sequence[Evidence], budget: int, counter) -> list[list[Evidence]]:
+    """Consecutive groups whose rendered text fits ``budget`` tokens. A passage larger than
+    the whole budget (impossible for chunks, possible for a long section summary) is alone."""
+    windows: list[list[Evidence]] = []
+    current: list[Evidence] = []
+    used = 0
+    for item in items:
+        cost = counter(render_evidence(item))
+        if current and used + cost > budget:
+            windows.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += cost
+    if current:
+        windows.append(current)
+    return windows
+
+
+def _renumber(items: Sequence[Evidence]) -> list[Evidence]:
+    return [
+        Evidence(i + 1, e.chunk, e.document, e.filename, e.page, e.char_start, e.char_end, e.text)
+        for i, e in enumerate(items)
+    ]
+
+
+def _summarise(
+    client: LLMClient, window: Sequence[Evidence], partial: bool, covered: set[int] | None = None
+) -> tuple[str, int]:
+    """Summarise one window; adds the pages that reached the model to ``covered``."""
+    numbered = _renumber(window)
+    messages, kept = llm_context.fit_prompt(
+        client,
+        lambda ev: summary_messages(ev, partial=partial),
+        numbered,
+        settings.LLM_SUMMARY_TOKENS,
+    )
+    if covered is not None:
+        covered.update(e.page for e in kept)
+    completion = client.chat(messages, max_tokens=settings.LLM_SUMMARY_TOKENS)
+    return completion.text.strip(), completion.prompt_tokens + completion.completion_tokens
+
+
+def summarize(
+    document: Document, *, client: LLMClient | None = None, refresh: bool = False
+) -> dict:
+    """The document's summary as JSON-ready data (from the cache unless ``refresh``)."""
+    if document.status != DocumentStatus.INDEXED:
+        raise SummaryError(f"The document is {document.status}; it can be summarised once indexed.")
+    client = client or llm_context.default_client()
+    cached = Summary.objects.filter(
+        document=document, model=client.model, prompt_version=PROMPT_VERSION
+    ).first()
+    if cached and not refresh:
+        return {**cached.result, "cached": True}
+
+    passages = _passages(document)
+    if not passages:
+        raise SummaryError("The document has no text to summarise.")
+    counter = llm_context.CachedTokenCounter(client)
+    budget = llm_context.evidence_budget(
+        client, summary_messages([], partial=True), settings.LLM_SUMMARY_TOKENS
+    )
+    tokens = 0
+    covered: set[int] = set()
+    units, skipped = _units(passages, budget, counter)
+    if not units:
+        raise SummaryError("No passage of the document fits the model's context window.")
+    windows = _windows(units, budget, counter)
+    if len(windows) == 1:
+        text, spent = _summarise(client, windows[0], partial=False, covered=covered)
+        tokens += spent
+        rounds = 1
+    else:
+        sections = []
+        for window in windows:
+            text, spent = _summarise(client, window, partial=True, covered=covered)
+            tokens += spent
+            first, last = window[0], window[-1]
+            sections.append(
+                Evidence(len(sections) + 1, first.chunk, document.pk, document.filename,
+                         first.page, first.char_start, last.char_end, text)
+            )  # fmt: skip
+        rounds = 1
+        while True:
+            rounds += 1
+            groups = _windows(sections, budget, counter)
+            if len(groups) == 1 or rounds > MAX_ROUNDS:
+                text, spent = _summarise(client, groups[0] if len(groups) == 1 else sections[:1],
+                                         partial=False)  # fmt: skip
+                tokens += spent
+                break
+            merged = []
+            for group in groups:
+                summary, spent = _summarise(client, group, partial=True)
+                tokens += spent
+                merged.append(
+                    Evidence(len(merged) + 1, group[0].chunk, document.pk, document.filename,
+                             group[0].page, group[0].char_start, group[-1].char_end, summary)
+                )  # fmt: skip
+            sections = merged
+
+    attributed = attribute(text, passages, llm_context.page_texts(passages))
+    warnings = []
+    if skipped:
+        warnings.append(
+            f"{skipped} sentence(s) longer than the model's window were left out of the summary."
+        )
+    unverified = [c for c in attributed.citations if not c.verified]
+    if unverified:
+        warnings.append(
+            "Some statements could not be verified against the document: "
+            + ", ".join(f"[{c.marker}]" for c in unverified)
+            + "."
+        )
+    result = {
+        "document": document.pk,
+        "summary": attributed.text,
+        "citations": [c.as_dict() for c in attributed.citations],
+        "coverage": {"pages_covered": len(covered), "pages_total": document.page_count or 0},
+        "warnings": warnings,
+        "model": client.model,
+        "method": "single pass" if len(windows) == 1 else f"map-reduce ({len(windows)} sections)",
+        "tokens": tokens,
+    }
+    try:
+        Summary.objects.update_or_create(
+            document=document, model=client.model, prompt_version=PROMPT_VERSION,
+            defaults={"result": result},
+        )  # fmt: skip
+    except IntegrityError:
+        logger.info("summary of %s stored concurrently", document.pk)
+    return {**result, "cached": False}

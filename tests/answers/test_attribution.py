@@ -1,0 +1,72 @@
+"""Citations attached to generated text are located in the page and checked for support."""
+
+from __future__ import annotations
+
+from docproc.pipeline.attribution import attribute
+from docproc.pipeline.compress import Evidence
+
+PAGE_2 = (
+    "4. TERM AND TERMINATION\n\nThe initial term is thirty-six (36) months from the "
+    "Effective Date. Either party may terminate for material breach on sixty days notice."
+)
+PAGE_3 = "7. GOVERNING LAW\n\nThis Agreement is governed by the laws of the State of Delaware."
+TERM = Evidence(1, 11, 5, "msa.pdf", 2, 25, len(PAGE_2), PAGE_2[25:])
+LAW = Evidence(2, 12, 5, "msa.pdf", 3, 18, len(PAGE_3), PAGE_3[18:])
+PAGES = {(5, 2): PAGE_2, (5, 3): PAGE_3}
+
+
+def test_marked_statement_cites_its_passage_with_page_offsets():
+    result = attribute("The initial term is thirty-six (36) months [1].", [TERM, LAW], PAGES)
+
+    (citation,) = result.citations
+    assert result.text == "The initial term is thirty-six (36) months [1]."
+    assert (citation.marker, citation.page, citation.verified, citation.inferred) == (
+        1, 2, True, False,
+    )  # fmt: skip
+    assert PAGE_2[citation.char_start : citation.char_end] == citation.quote
+    assert citation.quote == "The initial term is thirty-six (36) months from the Effective Date."
+
+
+def test_statement_with_an_invented_number_is_cited_but_not_verified():
+    result = attribute("The initial term is 48 months [1].", [TERM], PAGES)
+
+    (citation,) = result.citations
+    assert citation.verified is False
+    assert citation.reason == "numbers not in the cited text: 48"
+    assert result.all_verified is False
+
+
+def test_unmarked_statement_is_attributed_to_the_passage_sharing_its_words():
+    result = attribute("The agreement is governed by Delaware law.", [TERM, LAW], PAGES)
+
+    (citation,) = result.citations
+    assert result.text == "The agreement is governed by Delaware law [2]."
+    assert (citation.marker, citation.page, citation.inferred, citation.verified) == (
+        2, 3, True, True,
+    )  # fmt: skip
+
+
+def test_marker_for_a_passage_that_was_never_provided_is_unverified():
+    result = attribute("Fees are due monthly [7].", [TERM], PAGES)
+
+    (citation,) = result.citations
+    assert (citation.marker, citation.verified) == (7, False)
+    assert citation.reason == "cites a passage that was not provided"
+
+
+def test_evidence_whose_page_text_changed_fails_verification():
+    altered = {(5, 2): PAGE_2.replace("thirty-six (36)", "twelve (12)"), (5, 3): PAGE_3}
+
+    result = attribute("The initial term is thirty-six (36) months [1].", [TERM], altered)
+
+    (citation,) = result.citations
+    assert (citation.verified, citation.reason) == (
+        False, "the quote does not occur in the cited page",
+    )  # fmt: skip
+
+
+def test_statement_sharing_nothing_with_any_passage_stays_uncited():
+    result = attribute("one two three four five six seven eight nine ten", [TERM, LAW], PAGES)
+
+    assert result.citations == ()
+    assert result.uncited_statements == ("one two three four five six seven eight nine ten",)
