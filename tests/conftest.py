@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.llm_server import default_model_path
+from tests.llm.helpers import ServeLLMProcess
+from tests.llm.tiny_gguf import write_tiny_gguf
 from workers.process import REPO, WorkerProcess
 
 # Tests use their own Redis database so a running dev service never sees their tasks.
@@ -123,3 +127,57 @@ def wait_until_final(document_ids, timeout: float = 120.0):
             states = {pk: d.status for pk, d in documents.items()}
             raise AssertionError(f"documents not final after {timeout}s: {states}")
         time.sleep(0.2)
+
+
+# --- real LLM servers: ``manage.py serve_llm`` as a subprocess, once per session each ---------
+# The tiny model (context 512) replies "one two three ... ten" to anything; SmolLM2 (context
+# 2048) is the embedded default. Each client fixture yields an LLMClient for its server.
+
+TINY_CONTEXT = 512
+TINY_MODEL = "tiny-test-llama"
+SMOLLM2_CONTEXT = 2048
+SMOLLM2_MODEL = "SmolLM2-135M-Instruct"
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory):
+    return write_tiny_gguf(tmp_path_factory.mktemp("llm") / "tiny.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_process(tiny_gguf):
+    # One thread: the tiny model needs no more (and see smollm2_process).
+    server = ServeLLMProcess(tiny_gguf, TINY_CONTEXT, "tiny", TINY_MODEL, threads=1)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_server(tiny_llm_process):
+    """A client of the tiny model's server, which replies "one two three ... ten" to anything."""
+    with LLMClient(tiny_llm_process.base_url, TINY_MODEL, timeout_s=30.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def smollm2_process():
+    # One thread: on a machine whose cores are busy (other tests, a worker), llama.cpp's second
+    # spinning thread makes decoding 10-50x slower instead of faster (bench/llm_speed.py).
+    server = ServeLLMProcess(
+        default_model_path(), SMOLLM2_CONTEXT, "smollm2", SMOLLM2_MODEL, threads=1
+    )
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(smollm2_process):
+    """A client of the bundled SmolLM2-135M-Instruct, served exactly as in production."""
+    with LLMClient(smollm2_process.base_url, SMOLLM2_MODEL, timeout_s=60.0) as client:
+        yield client

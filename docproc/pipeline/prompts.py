@@ -7,7 +7,6 @@ the system message says that anything inside a fence is material to analyse, not
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from docproc.pipeline.compress import Evidence
@@ -25,8 +24,9 @@ _RULES = (
 
 
 def fence(text: str) -> str:
-    """Make untrusted text unable to open or close a fence."""
-    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+    """Make untrusted text unable to open or close a fence, or to spell a chat template's
+    special tokens (``<|im_end|>`` and kin), which servers turn into real control tokens."""
+    return text.replace("<<<", "‹‹‹").replace(">>>", "›››").replace("<|", "‹|").replace("|>", "|›")
 
 
 def render_evidence(evidence: Evidence) -> str:
@@ -68,16 +68,23 @@ def summary_messages(evidence: Sequence[Evidence], *, partial: bool) -> list[Cha
 
 
 def extraction_messages(
-    schema_title: str, fields: dict[str, dict], evidence: Sequence[Evidence]
+    schema_title: str, field: tuple[str, dict] | None, evidence: Sequence[Evidence]
 ) -> list[ChatMessage]:
-    described = {name: spec.get("description", "") for name, spec in fields.items()}
+    """The prompt for one field. The documents come before the field, so the prompts for a
+    document's fields share their prefix and the server reuses its cache between them."""
     system = (
-        f"You extract the fields of a {schema_title} from documents. "
+        f"You extract the fields of a {schema_title} from documents, one field at a time. "
         + _RULES
-        + " For every field give its value exactly as the documents state it, and in 'quote' "
-        "copy the sentence of the documents that states it, word for word. If the documents "
-        "do not state a field, give null for both value and quote. Never guess."
+        + " Give the field's value exactly as the documents state it, and in 'quote' copy the "
+        "sentence of the documents that states it, word for word. If the documents do not "
+        "state the field, give null for both value and quote. Never guess."
     )
     context = "".join(render_evidence(e) for e in evidence)
-    user = f"Fields: {json.dumps(described)}\n\nDocuments:\n{context}\nJSON:"
-    return [ChatMessage("system", system), ChatMessage("user", user)]
+    asked = ""
+    if field is not None:
+        name, spec = field
+        asked = f"Field: {name} ({fence(spec.get('description', ''))})\n"
+    return [
+        ChatMessage("system", system),
+        ChatMessage("user", f"Documents:\n{context}\n{asked}JSON:"),
+    ]

@@ -37,6 +37,7 @@ EXTRACTIVE_NOTE = (
     "the passages that best match the question instead."
 )
 EXTRACTIVE_SENTENCES = 2
+MAX_QUOTE_CHARS = 300
 
 
 class QuestionError(ValueError):
@@ -183,11 +184,28 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     )
 
 
+def _candidate_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of an evidence text; a long "sentence" with line breaks (a table, a list) is
+    split into its lines, so a quote is a row, not the whole table."""
+    spans = []
+    for start, end in split_sentences(text):
+        if end - start <= MAX_QUOTE_CHARS or "\n" not in text[start:end]:
+            spans.append((start, end))
+            continue
+        cursor = start
+        for line in text[start:end].split("\n"):
+            if line.strip():
+                offset = text.index(line, cursor)
+                spans.append((offset, offset + len(line)))
+                cursor = offset + len(line)
+    return spans
+
+
 def _extractive(question: str, evidence: Sequence[Evidence], pages) -> AttributedText | None:
     """Quote the evidence sentences that best match the question (rarer shared words weigh
     more), each cited and verified like any statement; None if nothing matches at all."""
     words = content_words(question)
-    sentences = [(e, e.text[a:b]) for e in evidence for a, b in split_sentences(e.text) if b > a]
+    sentences = [(e, e.text[a:b]) for e in evidence for a, b in _candidate_spans(e.text)]
     frequency = Counter(w for _, s in sentences for w in content_words(s))
     scored = []
     for order, (item, sentence) in enumerate(sentences):
@@ -197,7 +215,9 @@ def _extractive(question: str, evidence: Sequence[Evidence], pages) -> Attribute
             scored.append((-weight, order, item, sentence))
     if not scored:
         return None
-    best = sorted(scored)[:EXTRACTIVE_SENTENCES]
+    scored.sort()
+    best_weight = -scored[0][0]
+    best = [row for row in scored[:EXTRACTIVE_SENTENCES] if -row[0] >= best_weight / 2]
     best.sort(key=lambda row: row[1])  # in document order
     quoted = " ".join(f"“{sentence.strip()}” [{item.id}]" for _, _, item, sentence in best)
     result = attribute(quoted, [item for _, _, item, _ in best], pages)

@@ -58,28 +58,39 @@ def resolve_schema(schema: str | dict) -> dict:
     return schema
 
 
-def _nullable(spec: dict) -> dict:
-    return {"anyOf": [spec, {"type": "null"}]}
+# Bounds on what the model may write, enforced by the server's grammar: an unbounded string
+# lets a small model ramble until max_tokens and return invalid JSON.
+MAX_VALUE_CHARS = 200
+MAX_QUOTE_CHARS = 300
+MAX_ITEMS = 8
+MAX_ITEM_CHARS = 120
 
 
-def llm_schema(schema: dict) -> dict:
-    """What the model must produce: for each field, its value (or null) and a quote."""
-    fields = {
-        name: {
-            "type": "object",
-            "properties": {
-                "value": _nullable({k: v for k, v in spec.items() if k != "description"}),
-                "quote": {"type": ["string", "null"]},
-            },
-            "required": ["value", "quote"],
-            "additionalProperties": False,
-        }
-        for name, spec in schema["properties"].items()
-    }
+def _bounded(spec: dict) -> dict:
+    bounded = {k: v for k, v in spec.items() if k != "description"}
+    if bounded.get("type") == "string":
+        bounded.setdefault("maxLength", MAX_VALUE_CHARS)
+    if bounded.get("type") == "array":
+        bounded.setdefault("maxItems", MAX_ITEMS)
+        if isinstance(bounded.get("items"), dict):
+            item = _bounded(bounded["items"])
+            if item.get("type") == "string":
+                item["maxLength"] = min(item["maxLength"], MAX_ITEM_CHARS)
+            bounded["items"] = item
+    return bounded
+
+
+def llm_schema(spec: dict) -> dict:
+    """What the model must produce for one field: its value (or null) and a quote."""
     return {
         "type": "object",
-        "properties": fields,
-        "required": list(fields),
+        "properties": {
+            "value": {"anyOf": [_bounded(spec), {"type": "null"}]},
+            "quote": {
+                "anyOf": [{"type": "string", "maxLength": MAX_QUOTE_CHARS}, {"type": "null"}]
+            },
+        },
+        "required": ["value", "quote"],
         "additionalProperties": False,
     }
 
@@ -164,37 +175,41 @@ def extract(document: Document, schema: str | dict, *, client: LLMClient | None 
         f"{n.replace('_', ' ')} {s.get('description', '')}" for n, s in fields.items()
     ])  # fmt: skip
     hits = retrieval.hybrid_search(document.matter, query, RETRIEVE_K, document_ids=[document.pk])
-    budget = llm_context.evidence_budget(
-        client, extraction_messages(title, fields, []), settings.LLM_EXTRACTION_TOKENS
-    )
+    reserve = settings.LLM_EXTRACTION_TOKENS
+    longest = max(fields.items(), key=lambda item: len(json.dumps(item)))
+    budget = llm_context.evidence_budget(client, extraction_messages(title, longest, []), reserve)
     compressed = llm_context.compress_to_budget(client, query, retrieval.to_passages(hits), budget)
-    messages, kept = llm_context.fit_prompt(
-        client, lambda ev: extraction_messages(title, fields, ev), compressed.evidence,
-        settings.LLM_EXTRACTION_TOKENS,
-    )  # fmt: skip
-    completion = client.chat(
-        messages, max_tokens=settings.LLM_EXTRACTION_TOKENS, json_schema=llm_schema(resolved),
-        schema_name=str(title)[:64] or "record",
-    )  # fmt: skip
-    try:
-        produced = json.loads(completion.text)
-    except json.JSONDecodeError as exc:
-        raise LLMResponseError("The model's extraction is not valid JSON.") from exc
-    if not isinstance(produced, dict):
-        raise LLMResponseError("The model's extraction is not a JSON object.")
+    _, kept = llm_context.fit_prompt(
+        client, lambda ev: extraction_messages(title, longest, ev), compressed.evidence, reserve
+    )
+    produced: dict[str, dict | None] = {}
+    failures: dict[str, str] = {}
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0}
+    for name, spec in fields.items():
+        try:
+            completion = client.chat(
+                extraction_messages(title, (name, spec), kept), max_tokens=reserve,
+                json_schema=llm_schema(spec), schema_name=name[:64],
+            )  # fmt: skip
+            produced[name] = json.loads(completion.text)
+        except (LLMResponseError, json.JSONDecodeError) as exc:
+            failures[name] = f"the model's answer for this field was unusable ({exc})"
+            continue
+        usage["prompt_tokens"] += completion.prompt_tokens
+        usage["completion_tokens"] += completion.completion_tokens
+        usage["latency_s"] = round(usage["latency_s"] + completion.latency_s, 3)
     pages = _pages(document)
     results = {
-        name: verify_field(name, spec, produced.get(name), pages) for name, spec in fields.items()
+        name: _field(None, reason=failures[name])
+        if name in failures
+        else verify_field(name, spec, produced.get(name), pages)
+        for name, spec in fields.items()
     }
     return {
         "document": document.pk,
         "schema": title,
         "fields": results,
         "context": llm_context.Accounting.of(compressed, kept).as_dict(),
-        "model": completion.model or client.model,
-        "usage": {
-            "prompt_tokens": completion.prompt_tokens,
-            "completion_tokens": completion.completion_tokens,
-            "latency_s": round(completion.latency_s, 3),
-        },
+        "model": client.model,
+        "usage": usage,
     }

@@ -1,18 +1,13 @@
 """Fixtures for answers, summaries and extraction: documents indexed in-process by the real
-pipeline stages, and the real LLM servers of tests/llm (imported, not redefined)."""
+pipeline stages, and a tiny-model server with a deliberately small context."""
 
 from __future__ import annotations
 
 import pytest
 
-from docproc.services import ingestion, matters
 from docproc.pipeline.llm import LLMClient
-from tests.llm.conftest import (  # noqa: F401  (fixtures)
-    TINY_MODEL,
-    smollm2_process,
-    smollm2_server,
-    tiny_gguf,
-)
+from docproc.services import ingestion, matters
+from tests.conftest import TINY_MODEL
 from tests.llm.helpers import ServeLLMProcess
 
 # Small on purpose, so every answer has to be compressed to fit: the tiny model's tokenizer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.models import Summary
-from docproc.pipeline.llm import LLMClient, LLMResponseError, LLMUnavailableError
+from docproc.pipeline.llm import LLMClient, LLMUnavailableError
 from docproc.services import answers, extraction, summaries
 from tests.answers.test_prompts import HOSTILE
 from tests.factories.files import make_text_pdf
@@ -140,10 +140,10 @@ def test_long_document_is_summarised_map_reduce_with_full_coverage_and_cached(
     assert Summary.objects.filter(document=document).count() == 1
 
 
-def test_extraction_cut_off_by_the_token_limit_is_a_clear_error_not_a_guess(
+def test_extraction_of_an_unusable_model_answer_gives_null_with_a_reason(
     index_document, tiny_answer_server, settings
 ):
-    settings.LLM_EXTRACTION_TOKENS = 128
+    settings.LLM_EXTRACTION_TOKENS = 64
     _, document = index_document("tiny-extract", "msa.pdf", make_text_pdf(CONTRACT))
     schema = {
         "title": "payment",
@@ -151,5 +151,10 @@ def test_extraction_cut_off_by_the_token_limit_is_a_clear_error_not_a_guess(
         "properties": {"payment_days": {"type": "string", "description": "Days to pay."}},
     }
 
-    with pytest.raises(LLMResponseError, match="cut off at max_tokens=128"):
-        extraction.extract(document, schema, client=tiny_answer_server)
+    result = extraction.extract(document, schema, client=tiny_answer_server)
+
+    field = result["fields"]["payment_days"]
+    assert result["schema"] == "payment"
+    assert (field["value"], field["verified"]) == (None, False)
+    assert field["reason"].startswith("the model's answer for this field was unusable")
+    assert "cut off at max_tokens=64" in field["reason"]

@@ -78,10 +78,14 @@ def test_unusable_schemas_are_refused(schema):
         resolve_schema(schema)
 
 
-def test_model_schema_asks_for_a_nullable_value_and_a_quote_per_field():
-    schema = llm_schema({"type": "object", "properties": {"revenue": NUMBER}})
+def test_model_schema_asks_for_a_bounded_nullable_value_and_a_quote():
+    schema = llm_schema({"type": "array", "items": {"type": "string"}, "description": "x"})
 
-    assert schema["required"] == ["revenue"]
-    assert schema["properties"]["revenue"]["properties"]["value"] == {
-        "anyOf": [{"type": "number"}, {"type": "null"}]
+    assert schema["required"] == ["value", "quote"]
+    assert schema["properties"]["value"] == {
+        "anyOf": [
+            {"type": "array", "maxItems": 8, "items": {"type": "string", "maxLength": 120}},
+            {"type": "null"},
+        ]
     }
+    assert schema["properties"]["quote"]["anyOf"][0] == {"type": "string", "maxLength": 300}

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from docproc.pipeline.llm import ChatMessage, Completion
-from tests.llm.conftest import SMOLLM2_CONTEXT, SMOLLM2_MODEL
+from tests.conftest import SMOLLM2_CONTEXT, SMOLLM2_MODEL
 from tests.llm.helpers import http_json
 
 pytestmark = pytest.mark.slow
