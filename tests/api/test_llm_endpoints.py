@@ -1,0 +1,154 @@
+"""The ask, summary and extract endpoints: object permissions, exact error codes, and real
+answers from the tiny model's server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.factories.files import make_text_pdf
+from tests.llm.helpers import pick_free_port
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "1. PAYMENT\n\nInvoices are payable within thirty days of receipt by bank transfer.",
+    "2. TERM\n\nThe agreement runs for thirty-six months from the effective date.",
+]
+
+
+@pytest.fixture
+def use_server(settings):
+    def point_at(client):
+        settings.LLM_BASE_URL = client.base_url
+        settings.LLM_MODEL = client.model
+        settings.LLM_ANSWER_TOKENS = 48
+        settings.LLM_SUMMARY_TOKENS = 48
+
+    return point_at
+
+
+@pytest.fixture
+def indexed(index_document, make_member):
+    matter, document = index_document("api-llm", "msa.pdf", make_text_pdf(PAGES))
+    viewer = make_member("viewer", "vera", in_matter=matter)
+    return matter, document, viewer
+
+
+def test_ask_returns_an_answer_with_verified_citations_and_accounting(
+    indexed, api_as, use_server, tiny_answer_server
+):
+    matter, _, viewer = indexed
+    use_server(tiny_answer_server)
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
+        format="json",
+    )  # fmt: skip
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["found"] is True
+    assert body["citations"] and all(c["verified"] for c in body["citations"])
+    assert set(body["context"]) == {
+        "tokens_used", "token_budget", "compression_ratio", "pages_used", "pages_left_out",
+    }  # fmt: skip
+    assert body["context"]["tokens_used"] <= body["context"]["token_budget"]
+
+
+def test_streamed_ask_is_json_lines_ending_in_the_answer(
+    indexed, api_as, use_server, tiny_answer_server
+):
+    matter, _, viewer = indexed
+    use_server(tiny_answer_server)
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/",
+        {"question": "When are invoices payable?", "stream": True}, format="json",
+    )  # fmt: skip
+
+    events = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert events[0]["type"] == "delta" and events[-1]["type"] == "answer"
+
+
+def test_ask_by_a_non_member_is_not_found(indexed, api_as, make_user):
+    matter, _, _ = indexed
+
+    response = api_as(make_user("mallory")).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "Anything?"}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_ask_about_a_document_of_another_matter_is_not_found(indexed, api_as, make_document):
+    matter, _, viewer = indexed
+    elsewhere = make_document("other.pdf", in_matter=None)
+    elsewhere.matter = matter.__class__.objects.create(slug="elsewhere", name="elsewhere")
+    elsewhere.save()
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/",
+        {"question": "Anything?", "documents": [elsewhere.pk]}, format="json",
+    )  # fmt: skip
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_empty_question_is_invalid(indexed, api_as):
+    matter, _, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "   "}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert "question" in response.json()["errors"]
+
+
+def test_llm_server_down_is_503_llm_unavailable(indexed, api_as, settings):
+    matter, _, viewer = indexed
+    settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
+    settings.LLM_MAX_RETRIES = 0
+    settings.LLM_TIMEOUT_S = 2.0
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
+        format="json",
+    )  # fmt: skip
+
+    assert (response.status_code, response.json()["code"]) == (503, "llm_unavailable")
+
+
+def test_summary_of_a_document_still_processing_is_409(api_as, make_document, viewer):
+    document = make_document("draft.pdf", status="embedding")
+
+    response = api_as(viewer).post(f"/api/v1/documents/{document.pk}/summary/", {}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (409, "conflict")
+
+
+def test_summary_states_coverage(indexed, api_as, use_server, tiny_answer_server):
+    _, document, viewer = indexed
+    use_server(tiny_answer_server)
+
+    response = api_as(viewer).post(f"/api/v1/documents/{document.pk}/summary/", {}, format="json")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["coverage"] == {"pages_covered": 2, "pages_total": 2}
+    assert set(body) >= {"summary", "citations", "coverage"}
+
+
+def test_extract_with_an_unknown_schema_is_invalid(indexed, api_as):
+    _, document, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/documents/{document.pk}/extract/", {"schema": "horoscope"}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert response.json()["errors"]["schema"][0].startswith("Unknown schema 'horoscope'")
