@@ -168,8 +168,11 @@ class LexicalIndex:
         return len(self._ids)
 
     @classmethod
-    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
-        """Index ``texts`` under ``ids`` (same length; ids are returned by ``search``)."""
+    def build(
+        cls, ids: Sequence[int], texts: Sequence[str], *, k1: float = K1, b: float = B
+    ) -> LexicalIndex:
+        """Index ``texts`` under ``ids`` (same length; ids are returned by ``search``), with
+        BM25's term-frequency saturation ``k1`` and length normalisation ``b``."""
         if len(ids) != len(texts):
             raise ValueError("ids and texts differ in length")
         # Each distinct word is analysed once; occurrences are expanded to terms in numpy.
@@ -207,7 +210,7 @@ class LexicalIndex:
             shape=(len(vocabulary), len(texts)),
         ).tocsr()  # duplicates summed: term frequencies
         counts.sum_duplicates()
-        weights = _bm25_weights(counts, lengths)
+        weights = _bm25_weights(counts, lengths, k1, b)
         return cls(np.asarray(ids, dtype=np.int64), vocabulary, weights)
 
     def search(
@@ -243,7 +246,9 @@ class LexicalIndex:
         return [(int(self._ids[i]), float(scores[i])) for i in best]
 
 
-def _bm25_weights(counts: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_matrix:
+def _bm25_weights(
+    counts: sparse.csr_matrix, lengths: np.ndarray, k1: float, b: float
+) -> sparse.csr_matrix:
     """Okapi BM25 weight of each (term, chunk) from term frequencies (terms × chunks)."""
     chunks = counts.shape[1]
     if chunks == 0 or counts.nnz == 0:
@@ -252,9 +257,9 @@ def _bm25_weights(counts: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_
     document_frequency = np.diff(counts.indptr).astype(np.float64)
     idf = np.log1p((chunks - document_frequency + 0.5) / (document_frequency + 0.5))
     tf = counts.data
-    norm = K1 * (1.0 - B + B * lengths[counts.indices] / average)
+    norm = k1 * (1.0 - b + b * lengths[counts.indices] / average)
     term_of_entry = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    data = idf[term_of_entry] * tf * (K1 + 1.0) / (tf + norm)
+    data = idf[term_of_entry] * tf * (k1 + 1.0) / (tf + norm)
     return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
 

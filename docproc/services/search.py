@@ -6,11 +6,12 @@ exists in an indexed document of that matter, so deleted or half-processed docum
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 
 from docproc.models import Chunk, DocumentStatus, Matter
 from docproc.pipeline.embed import embed_query
-from docproc.pipeline.index import IndexMismatchError
+from docproc.pipeline.index import IndexMismatchError, VectorIndex
 from docproc.pipeline.types import TransientError
 from docproc.services import indexes
 
@@ -42,31 +43,57 @@ class SearchHit:
 
 def search(matter: Matter, query: str, k: int = 10) -> list[SearchHit]:
     """The ``k`` passages of ``matter`` closest in meaning to ``query``, best first."""
+    query = checked_query(query, k)
+    index = open_index(matter)
+    if index.count == 0:
+        return []
+    # Over-fetch a little: hits of documents being deleted or re-processed are dropped below.
+    ranked = index.search(embed_query(query)[0], k + 10)
+    return build_hits(matter, ranked, k)
+
+
+def checked_query(query: str, k: int) -> str:
+    """``query`` stripped; raises SearchError if it is empty or ``k`` is outside 1..MAX_K."""
     query = (query or "").strip()
     if not query:
         raise SearchError("The query is empty.")
     if not 1 <= k <= MAX_K:
         raise SearchError(f"k must be between 1 and {MAX_K}.")
+    return query
+
+
+def open_index(matter: Matter) -> VectorIndex:
+    """The matter's vector index (cached); IndexUnavailableError if another model built it."""
     try:
-        index = indexes.readers.get(matter.pk)
+        return indexes.readers.get(matter.pk)
     except IndexMismatchError as exc:
         raise IndexUnavailableError(
             "This matter's search index was built with another embedding model; an "
             "administrator must run `manage.py rebuild_index --matter "
             f"{matter.slug}`."
         ) from exc
-    if index.count == 0:
-        return []
-    # Over-fetch a little: hits of documents being deleted or re-processed are dropped below.
-    ranked = index.search(embed_query(query)[0], k + 10)
-    rows = {
-        c.pk: c
-        for c in Chunk.objects.filter(
-            pk__in=[chunk_id for chunk_id, _ in ranked],
-            document__matter=matter,
-            document__status=DocumentStatus.INDEXED,
-        ).select_related("document")
-    }
+
+
+def build_hits(
+    matter: Matter,
+    ranked: Sequence[tuple[int, float]],
+    k: int,
+    document_ids: Collection[int] | None = None,
+) -> list[SearchHit]:
+    """The first ``k`` of ``ranked`` ``(chunk id, score)`` pairs that are chunks of indexed
+    documents of ``matter`` (and of ``document_ids``, when given), as hits in that order.
+
+    This is where visibility is enforced: an id from an index that is stale, or of a document
+    being deleted or re-processed, or of another matter, yields nothing.
+    """
+    chunks = Chunk.objects.filter(
+        pk__in=[chunk_id for chunk_id, _ in ranked],
+        document__matter=matter,
+        document__status=DocumentStatus.INDEXED,
+    )
+    if document_ids is not None:
+        chunks = chunks.filter(document_id__in=list(document_ids))
+    rows = {c.pk: c for c in chunks.select_related("document")}
     hits = []
     for chunk_id, score in ranked:
         row = rows.get(chunk_id)

@@ -1,0 +1,430 @@
+"""Compress retrieved passages to a token budget by query-aware sentence selection.
+
+The served model's context is finite, and most of a retrieved passage does not bear on the
+question. Each passage is split into sentences; every sentence is scored against the query
+(IDF-weighted term overlap, the retrieval rank of the passage it came from, the sentences next
+to it, and, when an embedder is given, cosine similarity); the best are kept, whole, while the
+rendered context fits the budget. Nothing is cut mid-sentence: a sentence is kept whole or left
+out, and what was left out is disclosed (``pages_left_out``, ``original_tokens``).
+
+Retrieved chunks overlap (each repeats the end of the one before), so passages of one page are
+first merged into disjoint segments of page text, which makes every sentence appear once;
+sentences whose normalised wording repeats one already kept (boilerplate on every page, a
+document uploaded twice) are dropped too. Kept sentences are returned in document, page and
+offset order, adjacent ones merged, with exact page offsets: ``page_text[char_start:char_end]``
+is the evidence text, so a citation can point at it. The stage is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from docproc.pipeline.chunk import split_sentences
+from docproc.pipeline.lexical import tokenize
+
+# Weights of the sentence score's parts (see ``_score``); chosen on bench/compression.py.
+LEXICAL_WEIGHT = 1.0
+PRIOR_WEIGHT = 0.5
+DENSE_WEIGHT = 1.0
+NEIGHBOUR_WEIGHT = 0.25
+# Two sentences whose term sets overlap this much (Jaccard) say the same thing.
+NEAR_DUPLICATE = 0.85
+# A "sentence" this long spread over several lines is a table or a list: split it into lines.
+LINE_SPLIT_CHARS = 300
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk: where it lies in its page and how well retrieval scored it."""
+
+    chunk: int
+    document: int
+    filename: str
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One kept sentence, or a run of adjacent kept sentences, of one page.
+
+    ``char_start``/``char_end`` index into the page text: ``page_text[char_start:char_end]
+    == text``. ``id`` numbers the evidence of one context from 1, for citations.
+    """
+
+    id: int
+    chunk: int
+    document: int
+    filename: str
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompressedContext:
+    """The evidence kept within the budget, and an account of what it cost and left out.
+
+    ``compression_ratio`` is ``original_tokens / tokens_used`` (0.0 when nothing was kept);
+    pages are ``(document, page)`` pairs, sorted; a page left out was retrieved but
+    contributes no evidence.
+    """
+
+    evidence: tuple[Evidence, ...]
+    tokens_used: int
+    token_budget: int
+    original_tokens: int
+    compression_ratio: float
+    pages_used: tuple[tuple[int, int], ...]
+    pages_left_out: tuple[tuple[int, int], ...]
+
+
+def render_evidence(evidence: Evidence) -> str:
+    """The default way one evidence item is shown to the model (and counted)."""
+    return f"[{evidence.id}] {evidence.filename} p.{evidence.page}: {evidence.text}\n"
+
+
+@dataclass(slots=True)
+class _Segment:
+    """Disjoint text of one page covered by one or more overlapping passages."""
+
+    document: int
+    filename: str
+    page: int
+    start: int
+    end: int
+    text: str
+    passages: list[tuple[int, int, int, float]] = field(default_factory=list)
+    # (char_start, char_end, chunk, prior) of each passage merged in, in rank order
+
+
+@dataclass(slots=True)
+class _Sentence:
+    segment: int
+    position: int  # index of the sentence within its segment
+    start: int  # page offsets
+    end: int
+    text: str
+    terms: frozenset[str]
+    prior: float
+    chunk: int
+    score: float = 0.0
+
+
+def compress(
+    query: str,
+    passages: Sequence[Passage],
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+    *,
+    render: Callable[[Evidence], str] | None = None,
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+) -> CompressedContext:
+    """Keep the sentences of ``passages`` that best answer ``query`` within ``budget_tokens``.
+
+    ``tokens_used`` is the sum of ``count_tokens(render(e))`` over the evidence returned and
+    never exceeds ``budget_tokens``. ``embed`` (texts to unit vectors), when given, adds
+    cosine similarity to the query to each sentence's score. Raises ``ValueError`` for a
+    negative budget.
+    """
+    if budget_tokens < 0:
+        raise ValueError(f"budget_tokens must not be negative, got {budget_tokens}")
+    render = render or render_evidence
+    counter = _CachedCounter(count_tokens)
+    original = sum(
+        counter(render(_as_evidence(number, passage)))
+        for number, passage in enumerate(passages, start=1)
+    )
+    segments = _segments(passages)
+    sentences = _sentences(segments)
+    _score(query, sentences, embed)
+    kept = _select(sentences, segments, budget_tokens, render, counter)
+    evidence = _evidence(kept, sentences, segments)
+    used = sum(counter(render(e)) for e in evidence)
+    retrieved = {(p.document, p.page) for p in passages}
+    pages_used = {(e.document, e.page) for e in evidence}
+    return CompressedContext(
+        evidence=tuple(evidence),
+        tokens_used=used,
+        token_budget=budget_tokens,
+        original_tokens=original,
+        compression_ratio=round(original / used, 4) if used else 0.0,
+        pages_used=tuple(sorted(pages_used)),
+        pages_left_out=tuple(sorted(retrieved - pages_used)),
+    )
+
+
+class _CachedCounter:
+    """``count_tokens`` memoised by string: selection re-counts the same renderings often."""
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        self._count = count_tokens
+        self._cache: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        count = self._cache.get(text)
+        if count is None:
+            count = self._cache[text] = int(self._count(text))
+        return count
+
+
+def _as_evidence(number: int, passage: Passage) -> Evidence:
+    return Evidence(
+        id=number,
+        chunk=passage.chunk,
+        document=passage.document,
+        filename=passage.filename,
+        page=passage.page,
+        char_start=passage.char_start,
+        char_end=passage.char_end,
+        text=passage.text,
+    )
+
+
+def _priors(passages: Sequence[Passage]) -> list[float]:
+    """A prior in (0, 1] for each passage from its retrieval rank (scores of different
+    retrievers are not comparable; ranks are): 1 for the best, decaying as 1/sqrt(rank)."""
+    order = sorted(range(len(passages)), key=lambda i: (-passages[i].score, i))
+    priors = [0.0] * len(passages)
+    for rank, index in enumerate(order, start=1):
+        priors[index] = 1.0 / math.sqrt(rank)
+    return priors
+
+
+def _segments(passages: Sequence[Passage]) -> list[_Segment]:
+    """Passages of each page merged where they overlap or touch, in document/page/offset
+    order. Passages whose shared text disagrees (they cannot be slices of one page) stay
+    apart."""
+    priors = _priors(passages)
+    order = sorted(
+        range(len(passages)),
+        key=lambda i: (passages[i].document, passages[i].page, passages[i].char_start, i),
+    )
+    segments: list[_Segment] = []
+    for index in order:
+        passage = passages[index]
+        entry = (passage.char_start, passage.char_end, passage.chunk, priors[index])
+        last = segments[-1] if segments else None
+        if (
+            last is not None
+            and (last.document, last.page) == (passage.document, passage.page)
+            and passage.char_start <= last.end
+            and _consistent(last, passage)
+        ):
+            if passage.char_end > last.end:
+                last.text += passage.text[last.end - passage.char_start :]
+                last.end = passage.char_end
+            last.passages.append(entry)
+            continue
+        segments.append(
+            _Segment(
+                document=passage.document,
+                filename=passage.filename,
+                page=passage.page,
+                start=passage.char_start,
+                end=passage.char_end,
+                text=passage.text,
+                passages=[entry],
+            )
+        )
+    return segments
+
+
+def _consistent(segment: _Segment, passage: Passage) -> bool:
+    """Whether ``passage`` (starting inside ``segment``) agrees with it on their common text."""
+    if len(passage.text) != passage.char_end - passage.char_start:
+        return False
+    shared_end = min(segment.end, passage.char_end)
+    ours = segment.text[passage.char_start - segment.start : shared_end - segment.start]
+    return ours == passage.text[: shared_end - passage.char_start]
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of ``text`` by paragraph; long multi-line ones (tables, lists) by line."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    paragraph_ends = [(m.start(), m.end()) for m in _BLANK_LINE.finditer(text)]
+    for gap_start, gap_end in [*paragraph_ends, (len(text), len(text))]:
+        for start, end in split_sentences(text, cursor, gap_start):
+            piece = text[start:end]
+            if end - start > LINE_SPLIT_CHARS and piece.count("\n") >= 2:
+                spans += _line_spans(text, start, end)
+            else:
+                spans.append((start, end))
+        cursor = gap_end
+    return spans
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    for match in re.finditer(r"[^\n]+", text[start:end]):
+        line = match.group()
+        stripped = line.strip()
+        if stripped:
+            left = start + match.start() + (len(line) - len(line.lstrip()))
+            spans.append((left, left + len(stripped)))
+    return spans
+
+
+def _sentences(segments: list[_Segment]) -> list[_Sentence]:
+    sentences: list[_Sentence] = []
+    for number, segment in enumerate(segments):
+        for position, (start, end) in enumerate(_sentence_spans(segment.text)):
+            page_start, page_end = segment.start + start, segment.start + end
+            # The best-ranked passage holding the sentence gives its prior and chunk id.
+            covering = [p for p in segment.passages if p[0] <= page_start and page_end <= p[1]] or [
+                p for p in segment.passages if p[0] < page_end and page_start < p[1]
+            ]
+            best = max(covering, key=lambda p: p[3])
+            sentences.append(
+                _Sentence(
+                    segment=number,
+                    position=position,
+                    start=page_start,
+                    end=page_end,
+                    text=segment.text[start:end],
+                    terms=frozenset(tokenize(segment.text[start:end])),
+                    prior=best[3],
+                    chunk=best[2],
+                )
+            )
+    return sentences
+
+
+def _score(
+    query: str,
+    sentences: list[_Sentence],
+    embed: Callable[[Sequence[str]], np.ndarray] | None,
+) -> None:
+    """Set each sentence's score: lexical + prior + dense (if ``embed``) + neighbour bonus.
+
+    Lexical is the share of the query's IDF mass the sentence contains (IDF over these
+    sentences), in [0, 1]; prior is the retrieval prior of its passage, in (0, 1]; dense is
+    the cosine similarity to the query. The neighbour bonus is a share of the better lexical
+    score of the sentences just before and after: answers often continue a matching sentence.
+    """
+    if not sentences:
+        return
+    query_terms = list(dict.fromkeys(tokenize(query)))
+    total = len(sentences)
+    frequency = {t: sum(1 for s in sentences if t in s.terms) for t in query_terms}
+    idf = {t: math.log1p((total - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+    mass = sum(idf.values())
+    lexical = [
+        sum(idf[t] for t in query_terms if t in s.terms) / mass if mass else 0.0 for s in sentences
+    ]
+    dense = [0.0] * total
+    if embed is not None:
+        vectors = np.asarray(embed([query, *(s.text for s in sentences)]), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        vectors = vectors / norms[:, None]
+        dense = [float(x) for x in vectors[1:] @ vectors[0]]
+    for i, sentence in enumerate(sentences):
+        neighbours = [
+            lexical[j]
+            for j in (i - 1, i + 1)
+            if 0 <= j < total and sentences[j].segment == sentence.segment
+        ]
+        sentence.score = (
+            LEXICAL_WEIGHT * lexical[i]
+            + PRIOR_WEIGHT * sentence.prior
+            + DENSE_WEIGHT * dense[i]
+            + NEIGHBOUR_WEIGHT * max(neighbours, default=0.0)
+        )
+
+
+def _normalised(sentence: _Sentence) -> str:
+    return " ".join(re.findall(r"\w+", sentence.text.lower()))
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return False
+    smaller, larger = sorted((len(a), len(b)))
+    if smaller < NEAR_DUPLICATE * larger:
+        return False
+    return len(a & b) >= NEAR_DUPLICATE * len(a | b)
+
+
+def _select(
+    sentences: list[_Sentence],
+    segments: list[_Segment],
+    budget: int,
+    render: Callable[[Evidence], str],
+    counter: _CachedCounter,
+) -> set[int]:
+    """Indices of the sentences kept: greedily best score first while the exact rendered
+    total fits, skipping repeats of a sentence already kept."""
+    order = sorted(
+        range(len(sentences)),
+        key=lambda i: (-sentences[i].score, sentences[i].segment, sentences[i].position),
+    )
+    kept: set[int] = set()
+    kept_keys: set[str] = set()
+    kept_terms: list[frozenset[str]] = []
+    used = 0
+    for index in order:
+        sentence = sentences[index]
+        if used >= budget:
+            break
+        # A sentence's own text is a lower bound on its cost: skip what cannot fit.
+        if counter(sentence.text) > budget - used:
+            continue
+        key = _normalised(sentence)
+        if key in kept_keys or any(_near_duplicate(sentence.terms, t) for t in kept_terms):
+            continue
+        trial = kept | {index}
+        cost = sum(counter(render(e)) for e in _evidence(trial, sentences, segments))
+        if cost <= budget:
+            kept, used = trial, cost
+            kept_keys.add(key)
+            kept_terms.append(sentence.terms)
+    return kept
+
+
+def _evidence(
+    kept: set[int], sentences: list[_Sentence], segments: list[_Segment]
+) -> list[Evidence]:
+    """Kept sentences in document/page/offset order, runs of adjacent ones merged, numbered."""
+    runs: list[list[_Sentence]] = []
+    for index in sorted(kept, key=lambda i: (sentences[i].segment, sentences[i].position)):
+        sentence = sentences[index]
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and last.segment == sentence.segment
+            and last.position + 1 == sentence.position
+        ):
+            runs[-1].append(sentence)
+        else:
+            runs.append([sentence])
+    result = []
+    for number, run in enumerate(runs, start=1):
+        segment = segments[run[0].segment]
+        start, end = run[0].start, run[-1].end
+        best = max(run, key=lambda s: (s.prior, -s.position))
+        result.append(
+            Evidence(
+                id=number,
+                chunk=best.chunk,
+                document=segment.document,
+                filename=segment.filename,
+                page=segment.page,
+                char_start=start,
+                char_end=end,
+                text=segment.text[start - segment.start : end - segment.start],
+            )
+        )
+    return result
