@@ -1,5 +1,6 @@
 """The ORM models: matters and who may see them, documents and what was derived from them."""
 
+from docproc.models.audit import AuditEvent
 from docproc.models.documents import (
     Chunk,
     DeletionReceipt,
@@ -8,16 +9,23 @@ from docproc.models.documents import (
     Page,
     Summary,
 )
+from docproc.models.jobs import Job, JobKind, JobStatus
 from docproc.models.matters import Matter, Membership, Role
+from docproc.models.tokens import ApiToken, Scope
 
 __all__ = [
+    "ApiToken",
     "Chunk",
     "DeletionReceipt",
     "Document",
     "DocumentStatus",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "Matter",
     "Membership",
     "Page",
     "Role",
+    "Scope",
     "Summary",
 ]

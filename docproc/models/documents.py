@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from docproc.models.matters import ROLE_RANK, Matter, Role
+from docproc.models.matters import ROLE_RANK, Matter, Role, token_matter_ids
 
 
 class DocumentStatus(models.TextChoices):
@@ -25,13 +25,16 @@ FINAL_STATUSES = frozenset(
 
 class DocumentQuerySet(models.QuerySet):
     def visible_to(self, user, min_role: str = Role.VIEWER) -> DocumentQuerySet:
-        """Documents in matters where ``user`` holds at least ``min_role``."""
+        """Documents in matters where ``user`` holds at least ``min_role`` (and that the
+        request's API token, if limited to matters, names)."""
         if user is None or not user.is_authenticated:
             return self.none()
         allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(min_role)]]
-        return self.filter(
+        documents = self.filter(
             matter__memberships__user=user, matter__memberships__role__in=allowed
         ).distinct()
+        limit = token_matter_ids(user)
+        return documents if limit is None else documents.filter(matter_id__in=limit)
 
 
 class Document(models.Model):

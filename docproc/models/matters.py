@@ -19,13 +19,25 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.MANAGER: 3}
 
 
+def token_matter_ids(user) -> frozenset[int] | None:
+    """The matters an API token limits this request to, or None when not limited.
+
+    The API's bearer authentication puts the token on the user it returns (``user.api_token``),
+    so every ``visible_to`` query of that request narrows to the token's matters."""
+    token = getattr(user, "api_token", None)
+    return token.matter_ids if token is not None else None
+
+
 class MatterQuerySet(models.QuerySet):
     def visible_to(self, user, min_role: str = Role.VIEWER) -> MatterQuerySet:
-        """Matters where ``user`` holds at least ``min_role``; nothing for anonymous users."""
+        """Matters where ``user`` holds at least ``min_role`` (and that the request's API token,
+        if limited to matters, names); nothing for anonymous users."""
         if user is None or not user.is_authenticated:
             return self.none()
         allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(min_role)]]
-        return self.filter(memberships__user=user, memberships__role__in=allowed).distinct()
+        matters = self.filter(memberships__user=user, memberships__role__in=allowed).distinct()
+        limit = token_matter_ids(user)
+        return matters if limit is None else matters.filter(pk__in=limit)
 
 
 class Matter(models.Model):
