@@ -68,3 +68,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_path(name: str, default: Path) -> Path:
     value = _raw(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as ``30/min`` (per s, min, hour or day); ``off`` for no limit
+    (returned as "")."""
+    value = env_str(name, default).strip().lower()
+    if value == "off":
+        return ""
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period not in _RATE_PERIODS:
+        raise SettingError(f"{name} must look like 30/min (or be off), got {value!r}")
+    return value

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from docproc.env import env_bool, env_float, env_int, env_list, env_path, env_str
+from docproc.env import env_bool, env_float, env_int, env_list, env_path, env_rate, env_str
 
 # A private service must never phone home: set before anything imports unstructured or HF libs.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files
     "docproc.apps.DocprocConfig",
 ]
 
@@ -124,6 +126,7 @@ WORKER_PING_TIMEOUT = env_float("DOCPROC_WORKER_PING_TIMEOUT", 20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "docproc.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -134,6 +137,45 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["docproc.api.scopes.ExpensiveVerbThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# Requests per token (per user for sessions) to the expensive verbs; "off" for no limit.
+API_RATES = {
+    "ask": env_rate("DOCPROC_RATE_ASK", "30/min"),
+    "summary": env_rate("DOCPROC_RATE_SUMMARY", "20/min"),
+    "extract": env_rate("DOCPROC_RATE_EXTRACT", "20/min"),
+}
+# The rate limits' counters live in Redis, shared by every web process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "docproc",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "docproc API",
+    "DESCRIPTION": (
+        "Private document intelligence: matters, documents, search, cited answers, summaries "
+        "and extraction. Every error is JSON `{\"code\", \"detail\"}` with a stable `code`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Deny by default: the schema and its docs page need a signed-in user or a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "docproc.models.documents.DocumentStatus",
+        "JobStatusEnum": "docproc.models.jobs.JobStatus",
+    },
 }
 
 LOGGING = {

@@ -46,7 +46,8 @@ def isolated_storage():
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_redis():
-    """Point the broker, the index locks and the Celery app of this process at the test Redis."""
+    """Point the broker, the index locks, the Celery app and the cache of this process at the
+    test Redis."""
     import redis
 
     from docproc.services import locks
@@ -61,7 +62,12 @@ def isolated_redis():
     from workers import app
 
     app.conf.broker_url = TEST_REDIS_URL
-    yield
+    # Django's cache (the API's rate-limit counters) follows: override_settings resets caches.
+    from django.test import override_settings
+
+    cache_settings = {"default": {**settings.CACHES["default"], "LOCATION": TEST_REDIS_URL}}
+    with override_settings(CACHES=cache_settings):
+        yield
 
 
 def database_url() -> str:

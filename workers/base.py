@@ -45,3 +45,25 @@ class PipelineTask(Task):
             )
         logger.error("document %s failed in %s: %r", document_id, self.name, exc)
         ingestion.mark(document_id, DocumentStatus.FAILED, reason)
+
+
+class JobTask(Task):
+    """Base of the tasks that run a user's job (a summary, an extraction): redelivered if a
+    worker dies (a job can re-run), never retried on error (the job records it instead); a
+    failure the service did not catch (a time limit, a bug) still finishes the job, as failed."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        from docproc.services import jobs
+
+        job_id = args[0] if args else kwargs.get("job_id")
+        if job_id is None:
+            return
+        if isinstance(exc, SoftTimeLimitExceeded):
+            detail = "The job took longer than the time limit."
+        else:
+            detail = f"An internal error stopped the job ({type(exc).__name__})."
+        logger.error("job %s failed in %s: %r", job_id, self.name, exc)
+        jobs.finish(job_id, error={"code": "server_error", "detail": detail})

@@ -14,4 +14,6 @@ ROUTES = {
     "workers.tasks.embed_document": {"queue": EMBED},
     "workers.tasks.embed_chunks": {"queue": EMBED},
     "workers.tasks.index_document": {"queue": INDEX},
+    # A user's summary or extraction job: the LLM does the work, the worker only waits on it.
+    "workers.tasks.run_job": {"queue": PARSE},
 }

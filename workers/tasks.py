@@ -7,8 +7,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import ingestion
-from workers.base import PipelineTask
+from docproc.services import ingestion, jobs
+from workers.base import JobTask, PipelineTask
 
 
 @shared_task(base=PipelineTask)
@@ -51,4 +51,11 @@ def index_document(document_id: int) -> None:
     ingestion.index(document_id)
 
 
+@shared_task(base=JobTask)
+def run_job(job_id: str) -> None:
+    """Run a user's job (a summary or an extraction) and record its outcome."""
+    jobs.run(job_id)
+
+
 ingestion.set_enqueuer(lambda document_id: parse_document.delay(document_id))
+jobs.set_enqueuer(lambda job_id: run_job.delay(job_id))

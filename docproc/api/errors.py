@@ -11,6 +11,7 @@ Django-level handlers (unknown URLs, errors outside DRF) for paths under ``/api/
 from __future__ import annotations
 
 import logging
+import math
 
 from django.core.exceptions import (
     PermissionDenied as DjangoPermissionDenied,
@@ -163,7 +164,7 @@ def json_exception_handler(exc: Exception, context: dict) -> Response:
     else:
         body = error_body(code, _as_text(exc.detail))
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["wait_seconds"] = int(exc.wait)
+        body["wait_seconds"] = math.ceil(exc.wait)  # as in DRF's detail; never 0 while waiting
 
     headers = {}
     if isinstance(exc, TemporarilyUnavailableError):
@@ -171,7 +172,7 @@ def json_exception_handler(exc: Exception, context: dict) -> Response:
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+        headers["Retry-After"] = str(math.ceil(exc.wait))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -17,16 +17,17 @@ from rest_framework.response import Response
 
 from docproc.api import serializers
 from docproc.api.errors import ConflictError, error_body
+from docproc.api.job_views import job_accepted
 from docproc.api.permissions import document_for, matter_for
 from docproc.api.views import ApiView
-from docproc.models import Document, Role
+from docproc.models import Document, JobKind, Role, Scope
 from docproc.pipeline.llm import (
     ContextOverflowError,
     LLMError,
     LLMResponseError,
     LLMUnavailableError,
 )
-from docproc.services import answers, extraction, summaries
+from docproc.services import answers, extraction, jobs, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ def _require_indexed(document: Document) -> None:
 
 class AskView(ApiView):
     """``POST matters/{id}/ask/`` with ``{"question", "documents"?: [ids], "stream"?: bool}``."""
+
+    scopes = {"POST": Scope.ASK}
+    throttle_scope = "ask"
 
     def post(self, request, matter_id: int):
         matter = matter_for(request.user, matter_id)
@@ -113,7 +117,10 @@ class AskView(ApiView):
 
 class SummaryView(ApiView):
     """``GET`` the cached summary (404 ``not_found`` if none yet) or ``POST`` to make it
-    (``{"refresh": true}`` to ignore the cache)."""
+    (``{"refresh": true}`` to ignore the cache; ``{"async": true}`` to run it as a job)."""
+
+    scopes = {"GET": Scope.EXTRACT, "POST": Scope.EXTRACT}
+    throttle_scope = "summary"
 
     def get(self, request, document_id: int):
         document = document_for(request.user, document_id)
@@ -125,6 +132,9 @@ class SummaryView(ApiView):
         _require_indexed(document)
         body = serializers.SummaryRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if body.validated_data["async"]:
+            params = {"refresh": body.validated_data["refresh"]}
+            return job_accepted(jobs.submit(request.user, document, JobKind.SUMMARY, params))
         return self._summarize(document, refresh=body.validated_data["refresh"])
 
     def _summarize(self, document, refresh: bool) -> Response:
@@ -137,15 +147,28 @@ class SummaryView(ApiView):
 
 
 class ExtractView(ApiView):
-    """``POST documents/{id}/extract/`` with ``{"schema": "contract" | {JSON Schema}}``."""
+    """``POST documents/{id}/extract/`` with ``{"schema": "contract" | {JSON Schema}}``
+    (``"async": true`` to run it as a job)."""
+
+    scopes = {"POST": Scope.EXTRACT}
+    throttle_scope = "extract"
 
     def post(self, request, document_id: int):
         document = document_for(request.user, document_id)
         _require_indexed(document)
         body = serializers.ExtractSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        schema = body.validated_data["schema"]
+        if body.validated_data["async"]:
+            try:
+                extraction.resolve_schema(schema)  # a bad schema is a 400 now, not a failed job
+            except extraction.SchemaError as exc:
+                raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
+            return job_accepted(
+                jobs.submit(request.user, document, JobKind.EXTRACT, {"schema": schema})
+            )
         try:
-            return Response(extraction.extract(document, body.validated_data["schema"]))
+            return Response(extraction.extract(document, schema))
         except extraction.SchemaError as exc:
             raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
         except LLMError as exc:

@@ -3,9 +3,16 @@ API accepts. Serializers only shape and validate; they never change anything."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from docproc.models import Chunk, DeletionReceipt, Document, Matter, Page
+from docproc.models import Chunk, DeletionReceipt, Document, DocumentStatus, Job, Matter, Page
 from docproc.services.search import MAX_K
 
 
@@ -126,7 +133,21 @@ class AskSerializer(serializers.Serializer):
     stream = serializers.BooleanField(required=False, default=False)
 
 
-class ExtractSerializer(serializers.Serializer):
+class AsyncOptionMixin:
+    """Adds the body field ``async`` (a Python keyword, hence added here): true runs the
+    operation as a job and answers 202 with the job's status URL."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["async"] = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Run as a job: 202 with the job and its status URL (GET jobs/{id}/).",
+        )
+        return fields
+
+
+class ExtractSerializer(AsyncOptionMixin, serializers.Serializer):
     schema = serializers.JSONField()
 
     def validate_schema(self, value):
@@ -137,5 +158,74 @@ class ExtractSerializer(serializers.Serializer):
         return value
 
 
-class SummaryRequestSerializer(serializers.Serializer):
+class SummaryRequestSerializer(AsyncOptionMixin, serializers.Serializer):
     refresh = serializers.BooleanField(required=False, default=False)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class IsoDateTimeField(serializers.Field):
+    """An ISO 8601 date-time (``2026-05-01T09:30:00Z``) or date (its midnight); a time without
+    an offset is in ``TIME_ZONE``."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date or date-time, e.g. 2026-05-01 or 2026-05-01T09:30:00Z."
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+            if value is None:
+                day = parse_date(data.strip())
+                if day is None:
+                    self.fail("invalid")
+                value = datetime.combine(day, time.min)
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class DocumentFilterSerializer(serializers.Serializer):
+    """Query parameters of ``GET matters/{id}/documents/``."""
+
+    status = serializers.ChoiceField(
+        choices=DocumentStatus.choices, required=False, help_text="Only documents in this state."
+    )
+    created_after = IsoDateTimeField(
+        required=False, help_text="Only documents uploaded at or after this time (ISO 8601)."
+    )
+    created_before = IsoDateTimeField(
+        required=False, help_text="Only documents uploaded before this time (ISO 8601)."
+    )
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A summary or extraction run as a job; ``result`` is what the synchronous endpoint
+    returns, ``error`` an error body ``{"code", "detail"}``."""
+
+    url = serializers.SerializerMethodField(help_text="Where to poll this job.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "document",
+            "status",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        return reverse("api:job-detail", args=[job.pk])

@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from docproc.api import llm_views, views
+from docproc.api import job_views, llm_views, openapi, views
 
 app_name = "api"
+
+openapi.describe()  # the request and response bodies of the views below, for /api/schema/
 
 urlpatterns = [
     path("matters/", views.MatterListView.as_view(), name="matter-list"),
@@ -54,4 +56,5 @@ urlpatterns = [
         views.DocumentReprocessView.as_view(),
         name="document-reprocess",
     ),
+    path("jobs/<uuid:job_id>/", job_views.JobDetailView.as_view(), name="job-detail"),
 ]

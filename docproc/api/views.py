@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +27,8 @@ from rest_framework.views import APIView
 from docproc.api import serializers
 from docproc.api.errors import ConflictError, PayloadTooLargeError
 from docproc.api.permissions import document_for, matter_for
-from docproc.models import DocumentStatus, Matter, Membership, Page, Role
+from docproc.api.scopes import TokenHasScope
+from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
 from docproc.services import documents as document_service
 from docproc.services import ingestion, storage
 from docproc.services import search as search_service
@@ -49,12 +51,15 @@ CONTENT_TYPES = {
 class ApiView(APIView):
     """Base of every API view: JSON only, and 401 (not 403) for missing credentials.
 
-    DRF answers 403 when the first authenticator (session) offers no ``WWW-Authenticate``
-    challenge; we offer the first challenge any configured authenticator has (Basic now,
-    Bearer once tokens exist), so clients get a proper 401.
+    DRF answers 403 when the first authenticator offers no ``WWW-Authenticate`` challenge; we
+    offer the first challenge any configured authenticator has (Bearer), so clients get a
+    proper 401. Each view declares ``scopes``, the token scope each method needs
+    (``docproc.api.scopes``).
     """
 
     renderer_classes = [JSONRenderer]
+    permission_classes = [IsAuthenticated, TokenHasScope]
+    scopes: dict[str, str] = {}
 
     def get_authenticate_header(self, request) -> str | None:
         for authenticator in self.get_authenticators():
@@ -62,6 +67,12 @@ class ApiView(APIView):
             if header:
                 return header
         return None
+
+
+class MatterPagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
 
 
 class DocumentPagination(PageNumberPagination):
@@ -85,15 +96,21 @@ def _matters_with_role(user):
 
 
 class MatterListView(ApiView):
-    """``GET matters/``: the matters the user is a member of, with their role."""
+    """``GET matters/``: the matters the user is a member of, with their role (paginated)."""
+
+    scopes = {"GET": Scope.READ}
 
     def get(self, request):
-        matters = _matters_with_role(request.user)
-        return Response(serializers.MatterSerializer(matters, many=True).data)
+        matters = _matters_with_role(request.user).order_by("slug")
+        paginator = MatterPagination()
+        page = paginator.paginate_queryset(matters, request, view=self)
+        return paginator.get_paginated_response(serializers.MatterSerializer(page, many=True).data)
 
 
 class MatterDetailView(ApiView):
     """``GET matters/{id}/``."""
+
+    scopes = {"GET": Scope.READ}
 
     def get(self, request, matter_id: int):
         matter = _matters_with_role(request.user).filter(pk=matter_id).first()
@@ -104,12 +121,24 @@ class MatterDetailView(ApiView):
 
 class MatterDocumentsView(ApiView):
     """``GET matters/{id}/documents/`` lists documents (paginated, newest first);
-    ``POST`` uploads one or several files (multipart field ``file``, repeated)."""
+    ``POST`` uploads one or several files (multipart field ``file``, repeated).
+    The list filters by ``status``, ``created_after`` (inclusive) and ``created_before``."""
+
+    scopes = {"GET": Scope.READ, "POST": Scope.WRITE}
 
     def get(self, request, matter_id: int):
         matter = matter_for(request.user, matter_id)
+        filters = serializers.DocumentFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        documents = matter.documents.all()
+        if "status" in filters.validated_data:
+            documents = documents.filter(status=filters.validated_data["status"])
+        if "created_after" in filters.validated_data:
+            documents = documents.filter(created_at__gte=filters.validated_data["created_after"])
+        if "created_before" in filters.validated_data:
+            documents = documents.filter(created_at__lt=filters.validated_data["created_before"])
         paginator = DocumentPagination()
-        page = paginator.paginate_queryset(matter.documents.all(), request, view=self)
+        page = paginator.paginate_queryset(documents, request, view=self)
         return paginator.get_paginated_response(
             serializers.DocumentSerializer(page, many=True).data
         )
@@ -154,6 +183,8 @@ class MatterDocumentsView(ApiView):
 class DocumentDetailView(ApiView):
     """``GET documents/{id}/``; ``DELETE`` removes it and everything derived (editor+)."""
 
+    scopes = {"GET": Scope.READ, "DELETE": Scope.WRITE}
+
     def get(self, request, document_id: int):
         document = document_for(request.user, document_id)
         return Response(serializers.DocumentSerializer(document).data)
@@ -166,6 +197,8 @@ class DocumentDetailView(ApiView):
 
 class DocumentPageView(ApiView):
     """``GET documents/{id}/pages/{n}/``: one page's text (1-based) and how it was obtained."""
+
+    scopes = {"GET": Scope.READ}
 
     def get(self, request, document_id: int, number: int):
         document = document_for(request.user, document_id)
@@ -180,6 +213,8 @@ class DocumentPageView(ApiView):
 class DocumentChunksView(ApiView):
     """``GET documents/{id}/chunks/``: passages in reading order, paginated."""
 
+    scopes = {"GET": Scope.READ}
+
     def get(self, request, document_id: int):
         document = document_for(request.user, document_id)
         chunks = document.chunks.order_by("ordinal").defer("embedding")
@@ -191,6 +226,8 @@ class DocumentChunksView(ApiView):
 class DocumentOriginalView(ApiView):
     """``GET documents/{id}/original/``: the stored bytes, as an attachment under the uploaded
     file name."""
+
+    scopes = {"GET": Scope.READ}
 
     def perform_content_negotiation(self, request, force=False):
         # The answer is a file, not JSON: an ``Accept: application/pdf`` must not be a 406.
@@ -215,6 +252,8 @@ class DocumentPasswordView(ApiView):
     """``POST documents/{id}/password/`` with ``{"password": ...}``: only for a document whose
     status is ``needs_password`` (409 otherwise); queues it again (editor+)."""
 
+    scopes = {"POST": Scope.WRITE}
+
     def post(self, request, document_id: int):
         document = document_for(request.user, document_id, Role.EDITOR)
         body = serializers.PasswordSerializer(data=request.data)
@@ -232,6 +271,8 @@ class DocumentReprocessView(ApiView):
     """``POST documents/{id}/reprocess/``: queue a finished (e.g. failed) document again
     (editor+); 409 while it is still being processed."""
 
+    scopes = {"POST": Scope.WRITE}
+
     def post(self, request, document_id: int):
         document = document_for(request.user, document_id, Role.EDITOR)
         if not document.is_final:
@@ -246,6 +287,8 @@ class DocumentReprocessView(ApiView):
 class MatterSearchView(ApiView):
     """``POST matters/{id}/search/`` with ``{"query": str, "k": 1..100}``: passages of the
     matter's indexed documents, best first."""
+
+    scopes = {"POST": Scope.ASK}
 
     def post(self, request, matter_id: int):
         matter = matter_for(request.user, matter_id)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from docproc.web import views
+from docproc.web import tokens, views
 
 app_name = "web"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("matters/<int:matter_id>/", views.matter_detail, name="matter"),
     path("documents/<int:document_id>/", views.document_detail, name="document"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<str:prefix>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

@@ -118,3 +118,44 @@ def make_document(matter):
         return document
 
     return make
+
+
+@pytest.fixture
+def make_token(db):
+    """``make_token(user, scopes="read", matters=(), **extra)``: (plaintext, ApiToken)."""
+    from docproc.services import tokens
+
+    def make(user, scopes="read,write,ask,extract", matters=(), **extra):
+        issued = tokens.create_token(user, scopes, matters=matters, **extra)
+        return issued.plaintext, issued.token
+
+    return make
+
+
+@pytest.fixture
+def bearer_as(make_token):
+    """``bearer_as(user, scopes=..., matters=...)``: an API client sending a new bearer token
+    of ``user`` (no session, no forced authentication)."""
+
+    def make(user, scopes="read,write,ask,extract", matters=()) -> APIClient:
+        plaintext, _ = make_token(user, scopes, matters)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters of earlier tests (which SQLite may give the same ids) are gone."""
+    import redis
+    from django.core.cache import cache
+
+    try:
+        client = cache._cache.get_client(write=True)  # the Redis client Django's cache wraps
+        for key in client.scan_iter(match="*:throttle:*"):
+            client.delete(key)
+    except redis.RedisError:
+        pass  # no Redis: nothing was counted either
+    yield

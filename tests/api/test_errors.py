@@ -16,7 +16,7 @@ def basic_auth(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def test_anonymous_request_gets_401_json_with_basic_challenge(api_as):
+def test_anonymous_request_gets_401_json_with_bearer_challenge(api_as):
     response = api_as(None).get("/api/v1/matters/")
 
     assert response.status_code == 401
@@ -24,7 +24,7 @@ def test_anonymous_request_gets_401_json_with_basic_challenge(api_as):
         "code": "not_authenticated",
         "detail": "Authentication credentials were not provided.",
     }
-    assert response["WWW-Authenticate"] == 'Basic realm="api"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_wrong_basic_credentials_get_401_authentication_failed(api_as, viewer):

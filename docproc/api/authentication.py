@@ -1,0 +1,67 @@
+"""Bearer tokens for internal systems: ``Authorization: Bearer dp_...``.
+
+A request with a bearer header is decided by it alone: an unknown, revoked or expired token is
+401 ``authentication_failed`` with a detail saying which, and a ``WWW-Authenticate: Bearer``
+challenge. On success ``request.user`` is the token's user carrying the token as
+``user.api_token`` (so ``visible_to`` narrows to a matter-limited token's matters) and
+``request.auth`` is the token (whose scopes ``docproc.api.scopes`` checks).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from docproc.services import tokens
+
+KEYWORD = b"bearer"
+REALM = "api"
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != KEYWORD:
+            return None  # not ours: another authenticator (or none) decides
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid Authorization header: give exactly one token after 'Bearer'."
+            )
+        try:
+            plaintext = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token.") from exc
+        try:
+            token = tokens.authenticate(plaintext)
+        except tokens.TokenAuthenticationError as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from exc
+        user = token.user
+        user.api_token = token
+        return user, token
+
+    def authenticate_header(self, request) -> str:
+        # RFC 6750: say the presented token was the problem, when one was presented.
+        parts = get_authorization_header(request).split()
+        if parts and parts[0].lower() == KEYWORD:
+            return f'Bearer realm="{REALM}", error="invalid_token"'
+        return f'Bearer realm="{REALM}"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer token in the OpenAPI schema (drf-spectacular finds it by import)."""
+
+    target_class = "docproc.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "dp_ + 43 URL-safe characters",
+            "description": (
+                "A token from `manage.py create_api_token` or the Tokens page, scoped to verbs "
+                "(read, write, ask, extract) and optionally to matters."
+            ),
+        }

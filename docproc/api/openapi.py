@@ -1,0 +1,355 @@
+"""The OpenAPI 3 description of ``/api/v1/`` (drf-spectacular), served at ``/api/schema/``.
+
+The views are plain ``APIView``s that validate with serializers they build themselves, so the
+request and response bodies are declared here, per operation, and attached with
+``extend_schema_view`` when the URL map is loaded. Every error body is ``Error``
+(``{"code", "detail"}``); each operation lists the statuses it can answer.
+``tests/api/test_schema.py`` checks that every route is described and the schema is valid.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers as fields
+
+from docproc.api import job_views, llm_views, serializers, views
+
+
+class ErrorSerializer(fields.Serializer):
+    """Every error: a stable ``code`` to branch on and a human ``detail``."""
+
+    code = fields.CharField(help_text="Stable snake_case code, e.g. not_found, invalid.")
+    detail = fields.CharField(help_text="A sentence for people; may change between releases.")
+    errors = fields.DictField(
+        child=fields.ListField(child=fields.CharField()),
+        required=False,
+        help_text="Validation errors only: messages per field.",
+    )
+    wait_seconds = fields.IntegerField(
+        required=False, help_text="Throttled only: seconds until a request is allowed again."
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+_ERROR_MEANINGS = {
+    400: "Invalid request (`invalid`, `parse_error`, `context_overflow`).",
+    401: "No or bad credentials (`not_authenticated`, `authentication_failed`).",
+    403: "Role too low (`permission_denied`) or token scope missing (`insufficient_scope`).",
+    404: "Not found, or not visible to you (`not_found`).",
+    409: "The object's state does not allow this (`conflict`).",
+    413: "Upload larger than the limit (`payload_too_large`).",
+    415: "Body media type not accepted (`unsupported_media_type`).",
+    429: "Rate limit reached (`throttled`); see `Retry-After`.",
+    502: "The language model answered with something unusable (`llm_bad_response`).",
+    503: "A dependency is briefly unavailable (`temporarily_unavailable`, `llm_unavailable`).",
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Error responses for ``statuses``, plus 401 and 403, which every operation can answer."""
+    wanted = sorted({401, 403, *statuses})
+    return {
+        status: OpenApiResponse(response=ErrorSerializer, description=_ERROR_MEANINGS[status])
+        for status in wanted
+    }
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page", OpenApiTypes.INT, description="1-based page number (404 past the end)."
+    ),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (capped)."),
+]
+
+
+def paginated(name: str, item) -> fields.Serializer:
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": fields.IntegerField(),
+            "next": fields.URLField(allow_null=True),
+            "previous": fields.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+class UploadedDocumentSerializer(serializers.DocumentSerializer):
+    created = fields.BooleanField(help_text="False when the same bytes were already in the matter.")
+
+    class Meta(serializers.DocumentSerializer.Meta):
+        fields = [*serializers.DocumentSerializer.Meta.fields, "created"]
+        read_only_fields = fields
+
+
+class PageTextSerializer(serializers.PageSerializer):
+    page_count = fields.IntegerField(allow_null=True)
+
+    class Meta(serializers.PageSerializer.Meta):
+        fields = [*serializers.PageSerializer.Meta.fields, "page_count"]
+        read_only_fields = fields
+
+
+# What the LLM endpoints return, described at the top level (the inner objects are documented
+# in the README: citations, context accounting, extracted fields).
+AnswerSerializer = inline_serializer(
+    name="Answer",
+    fields={
+        "question": fields.CharField(),
+        "answer": fields.CharField(help_text="The answer, with [n] citation markers."),
+        "found": fields.BooleanField(),
+        "citations": fields.ListField(child=fields.DictField()),
+        "context": fields.DictField(help_text="tokens_used, token_budget, pages_used, ..."),
+        "warnings": fields.ListField(child=fields.CharField()),
+        "model": fields.CharField(allow_null=True),
+        "usage": fields.DictField(allow_null=True),
+        "method": fields.CharField(help_text="generated, extractive or none"),
+        "model_answer": fields.CharField(allow_null=True),
+    },
+)
+SummaryResultSerializer = inline_serializer(
+    name="SummaryResult",
+    fields={
+        "summary": fields.CharField(),
+        "citations": fields.ListField(child=fields.DictField()),
+        "coverage": fields.DictField(help_text="pages_covered, pages_total"),
+        "cached": fields.BooleanField(),
+    },
+)
+ExtractionResultSerializer = inline_serializer(
+    name="ExtractionResult",
+    fields={
+        "document": fields.IntegerField(),
+        "fields": fields.DictField(
+            help_text="Per field: value, page, quote, char_start, char_end, verified, reason."
+        ),
+    },
+)
+SearchResultsSerializer = inline_serializer(
+    name="SearchResults", fields={"results": serializers.SearchHitSerializer(many=True)}
+)
+UploadBatchSerializer = inline_serializer(
+    name="UploadBatch", fields={"documents": UploadedDocumentSerializer(many=True)}
+)
+
+UploadResultSerializer = PolymorphicProxySerializer(
+    component_name="UploadResult",
+    serializers=[UploadedDocumentSerializer, UploadBatchSerializer],
+    resource_type_field_name=None,
+)
+
+_STREAM_DESCRIPTION = (
+    'With `"stream": true`: `application/x-ndjson`, one JSON object a line: '
+    '`{"type": "delta", "text"}` as the answer is generated, then `{"type": "answer", ...}` '
+    '(the same fields as the JSON answer), or `{"type": "error", "code", "detail"}`.'
+)
+
+
+def _attach(view, **operations: dict) -> None:
+    """``extend_schema_view`` on ``view``: each method's ``extend_schema`` arguments, its
+    description ending with the token scope the view declares for it."""
+    decorated = {}
+    for method, kwargs in operations.items():
+        scope = view.scopes[method.upper()]
+        description = kwargs.pop("description", "")
+        kwargs["description"] = f"{description}\n\nToken scope: `{scope}`.".strip()
+        kwargs["extensions"] = {"x-token-scope": str(scope)}
+        decorated[method] = extend_schema(**kwargs)
+    extend_schema_view(**decorated)(view)
+
+
+def describe() -> None:
+    """Attach the operations' descriptions to the views (once, when the URL map loads)."""
+    _attach(
+        views.MatterListView,
+        get=dict(
+            operation_id="matters_list",
+            summary="Matters you are a member of, with your role",
+            parameters=PAGE_PARAMETERS,
+            responses={
+                200: paginated("PaginatedMatterList", serializers.MatterSerializer),
+                **errors(404),
+            },
+        ),
+    )
+    _attach(
+        views.MatterDetailView,
+        get=dict(
+            operation_id="matters_retrieve",
+            summary="One matter",
+            responses={200: serializers.MatterSerializer, **errors(404)},
+        ),
+    )
+    _attach(
+        views.MatterDocumentsView,
+        get=dict(
+            operation_id="matters_documents_list",
+            summary="The matter's documents, newest first",
+            parameters=[serializers.DocumentFilterSerializer, *PAGE_PARAMETERS],
+            responses={
+                200: paginated("PaginatedDocumentList", serializers.DocumentSerializer),
+                **errors(400, 404),
+            },
+        ),
+        post=dict(
+            operation_id="matters_documents_upload",
+            summary="Upload one or several files (editor or manager)",
+            description=(
+                "Multipart field `file`, repeated for several files. One file: the document "
+                "(201 if new, 200 if the same bytes were already there). Several: "
+                '`{"documents": [...]}`, 201 if any was new.'
+            ),
+            request={"multipart/form-data": serializers.UploadSerializer},
+            responses={
+                200: OpenApiResponse(UploadResultSerializer, description="Nothing new stored."),
+                201: OpenApiResponse(UploadResultSerializer, description="Stored and queued."),
+                **errors(400, 404, 413, 415, 503),
+            },
+        ),
+    )
+    _attach(
+        views.MatterSearchView,
+        post=dict(
+            operation_id="matters_search",
+            summary="Passages of the matter's indexed documents, best first",
+            request={"application/json": serializers.SearchSerializer},
+            responses={200: SearchResultsSerializer, **errors(400, 404, 415, 503)},
+        ),
+    )
+    _attach(
+        llm_views.AskView,
+        post=dict(
+            operation_id="matters_ask",
+            summary="A cited answer from the matter's documents (optionally streamed)",
+            description=_STREAM_DESCRIPTION,
+            request={"application/json": serializers.AskSerializer},
+            responses={
+                (200, "application/json"): AnswerSerializer,
+                (200, "application/x-ndjson"): OpenApiResponse(
+                    response=OpenApiTypes.STR, description=_STREAM_DESCRIPTION
+                ),
+                **errors(400, 404, 415, 429, 502, 503),
+            },
+        ),
+    )
+    _attach(
+        views.DocumentDetailView,
+        get=dict(
+            operation_id="documents_retrieve",
+            summary="A document's state and metadata",
+            responses={200: serializers.DocumentSerializer, **errors(404)},
+        ),
+        delete=dict(
+            operation_id="documents_destroy",
+            summary="Delete a document and everything derived from it (editor or manager)",
+            responses={200: serializers.DeletionReceiptSerializer, **errors(404, 503)},
+        ),
+    )
+    _attach(
+        views.DocumentPageView,
+        get=dict(
+            operation_id="documents_page",
+            summary="The text of one page (1-based)",
+            responses={200: PageTextSerializer, **errors(404)},
+        ),
+    )
+    _attach(
+        views.DocumentChunksView,
+        get=dict(
+            operation_id="documents_chunks_list",
+            summary="The document's passages in reading order",
+            parameters=PAGE_PARAMETERS,
+            responses={
+                200: paginated("PaginatedChunkList", serializers.ChunkSerializer),
+                **errors(404),
+            },
+        ),
+    )
+    _attach(
+        views.DocumentOriginalView,
+        get=dict(
+            operation_id="documents_original",
+            summary="The original file, byte for byte (as an attachment)",
+            responses={
+                (200, "application/octet-stream"): OpenApiResponse(
+                    response=OpenApiTypes.BINARY,
+                    description="The stored bytes, served with the document's own media type.",
+                ),
+                **errors(404),
+            },
+        ),
+    )
+    _attach(
+        views.DocumentPasswordView,
+        post=dict(
+            operation_id="documents_password",
+            summary="The password of an encrypted PDF; queues it again (editor or manager)",
+            request={"application/json": serializers.PasswordSerializer},
+            responses={202: serializers.DocumentSerializer, **errors(400, 404, 409, 415)},
+        ),
+    )
+    _attach(
+        views.DocumentReprocessView,
+        post=dict(
+            operation_id="documents_reprocess",
+            summary="Run the pipeline again on a finished document (editor or manager)",
+            request=None,
+            responses={202: serializers.DocumentSerializer, **errors(404, 409)},
+        ),
+    )
+    _attach(
+        llm_views.SummaryView,
+        get=dict(
+            operation_id="documents_summary_retrieve",
+            summary="The cited summary (made on first request, then cached)",
+            responses={200: SummaryResultSerializer, **errors(404, 409, 429, 502, 503)},
+        ),
+        post=dict(
+            operation_id="documents_summary_create",
+            summary="Make the summary (refresh: ignore the cache; async: as a job)",
+            request={"application/json": serializers.SummaryRequestSerializer},
+            responses={
+                200: SummaryResultSerializer,
+                202: OpenApiResponse(serializers.JobSerializer, description="Queued as a job."),
+                **errors(400, 404, 409, 415, 429, 502, 503),
+            },
+        ),
+    )
+    _attach(
+        llm_views.ExtractView,
+        post=dict(
+            operation_id="documents_extract",
+            summary="Fields of a built-in or given JSON Schema, each with page, quote, verified",
+            request={"application/json": serializers.ExtractSerializer},
+            examples=[
+                OpenApiExample("built-in schema", value={"schema": "contract"}, request_only=True),
+                OpenApiExample(
+                    "as a job", value={"schema": "contract", "async": True}, request_only=True
+                ),
+            ],
+            responses={
+                200: ExtractionResultSerializer,
+                202: OpenApiResponse(serializers.JobSerializer, description="Queued as a job."),
+                **errors(400, 404, 409, 415, 429, 502, 503),
+            },
+        ),
+    )
+    _attach(
+        job_views.JobDetailView,
+        get=dict(
+            operation_id="jobs_retrieve",
+            summary="A job's state; its result once succeeded, its error once failed",
+            responses={200: serializers.JobSerializer, **errors(404)},
+        ),
+    )

@@ -1,0 +1,108 @@
+"""Long operations as jobs: a summary or an extraction queued for a worker, its outcome kept for
+the user who asked (``GET /api/v1/jobs/{id}/``).
+
+``submit`` stores the job and enqueues it after commit; ``run`` (called by the worker task with
+the job's id) runs the same service the synchronous endpoint runs and records its result or an
+error ``{"code", "detail"}`` with the codes the API uses. Re-running a job that was interrupted
+is harmless (summaries are cached, extraction only reads).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from docproc.models import Document, Job, JobKind, JobStatus
+from docproc.pipeline.llm import (
+    ContextOverflowError,
+    LLMError,
+    LLMResponseError,
+    LLMUnavailableError,
+)
+from docproc.services import extraction, summaries
+
+logger = logging.getLogger(__name__)
+
+# Set by workers at start-up; services enqueue through it so they never import the task layer.
+_enqueue: Callable[[str], None] | None = None
+
+
+def set_enqueuer(enqueue: Callable[[str], None]) -> None:
+    global _enqueue
+    _enqueue = enqueue
+
+
+def enqueue_job(job_id: str) -> None:
+    if _enqueue is None:
+        import workers  # noqa: F401  (importing the Celery app registers the enqueuer)
+    assert _enqueue is not None
+    _enqueue(job_id)
+
+
+def submit(user, document: Document, kind: str, params: dict) -> Job:
+    """A queued job of ``kind`` on ``document`` for ``user``; the worker gets it after commit."""
+    with transaction.atomic():
+        job = Job.objects.create(user=user, document=document, kind=JobKind(kind), params=params)
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: enqueue_job(job_id))
+    logger.info("job %s (%s of document %s) queued", job.pk, kind, document.pk)
+    return job
+
+
+def _error(exc: Exception) -> dict:
+    """The API's error body for what the service raised."""
+    if isinstance(exc, summaries.SummaryError):
+        return {"code": "conflict", "detail": str(exc)}
+    if isinstance(exc, extraction.SchemaError):
+        return {"code": "invalid", "detail": str(exc)}
+    if isinstance(exc, LLMUnavailableError):
+        return {
+            "code": "llm_unavailable",
+            "detail": "The language model server is unavailable or too slow; try again shortly.",
+        }
+    if isinstance(exc, ContextOverflowError):
+        return {"code": "context_overflow", "detail": str(exc)}
+    if isinstance(exc, LLMResponseError):
+        return {
+            "code": "llm_bad_response",
+            "detail": "The language model returned something other than what was asked for.",
+        }
+    return {"code": "llm_bad_response", "detail": str(exc)}
+
+
+def _perform(job: Job) -> dict:
+    document = job.document
+    if job.kind == JobKind.SUMMARY:
+        return summaries.summarize(document, refresh=bool(job.params.get("refresh")))
+    return extraction.extract(document, job.params["schema"])
+
+
+def run(job_id: str | uuid.UUID) -> Job | None:
+    """Run one job to its end; a finished job (or one whose document is gone) is left alone."""
+    job = Job.objects.select_related("document").filter(pk=job_id).first()
+    if job is None or job.is_final:
+        return job
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
+    try:
+        result = _perform(job)
+    except (summaries.SummaryError, extraction.SchemaError, LLMError) as exc:
+        logger.warning("job %s failed: %s", job.pk, exc)
+        finish(job.pk, error=_error(exc))
+    else:
+        finish(job.pk, result=result)
+    job.refresh_from_db()
+    return job
+
+
+def finish(job_id, result: dict | None = None, error: dict | None = None) -> None:
+    """Record a job's outcome (a result, or an error body)."""
+    Job.objects.filter(pk=job_id).update(
+        status=JobStatus.FAILED if error is not None else JobStatus.SUCCEEDED,
+        result=result,
+        error=error,
+        finished_at=timezone.now(),
+    )
