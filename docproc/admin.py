@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from docproc.models import DeletionReceipt, Document, Matter, Membership
+from docproc.models import AuditEvent, DeletionReceipt, Document, Matter, Membership
+from docproc.services import audit
 from docproc.services.documents import delete_document
 
 
@@ -27,6 +28,26 @@ class MatterAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change) -> None:
+        """Memberships edited inline are audited like any other membership change."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        previous = {f.instance.pk: f.initial.get("role") for f in formset.initial_forms}
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects:
+            audit.record_membership(request.user, membership, change="added", via="admin")
+        for membership, changed in formset.changed_objects:
+            audit.record_membership(
+                request.user,
+                membership,
+                change="changed",
+                previous_role=previous.get(membership.pk),
+                via="admin",
+                fields=changed,
+            )
+        for membership in formset.deleted_objects:
+            audit.record_membership(request.user, membership, change="removed", via="admin")
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -35,6 +56,27 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["matter__slug", "user__username"]
     autocomplete_fields = ["matter", "user"]
     readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj: Membership, form, change) -> None:
+        previous_role = form.initial.get("role") if change else None
+        super().save_model(request, obj, form, change)
+        audit.record_membership(
+            request.user,
+            obj,
+            change="changed" if change else "added",
+            previous_role=previous_role,
+            via="admin",
+            fields=form.changed_data if change else [],
+        )
+
+    def delete_model(self, request, obj: Membership) -> None:
+        audit.record_membership(request.user, obj, change="removed", via="admin")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for membership in queryset.select_related("matter", "user"):
+            audit.record_membership(request.user, membership, change="removed", via="admin")
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Document)
@@ -96,6 +138,44 @@ class DeletionReceiptAdmin(admin.ModelAdmin):
         "deleted_by",
         "deleted_at",
     ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: records are only added by ``services.audit.record`` and are
+    never changed or removed (the audit console at /console/ filters and exports them)."""
+
+    list_display = ["seq", "at", "actor_name", "action", "matter_slug", "target_type", "target_id"]
+    list_filter = ["action"]
+    search_fields = ["actor_name", "matter_slug", "request_id", "target_id"]
+    date_hierarchy = "at"
+    ordering = ["-seq"]
+    fields = [
+        "seq",
+        "at",
+        "actor",
+        "actor_name",
+        "action",
+        "matter",
+        "matter_slug",
+        "target_type",
+        "target_id",
+        "client_address",
+        "request_id",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -7,3 +7,6 @@ class DocprocConfig(AppConfig):
     name = "docproc"
     verbose_name = "docproc"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from docproc.web import auth_audit  # noqa: F401  (connects the sign-in audit receivers)

@@ -1,4 +1,5 @@
-"""Root URL map: the admin, the REST API, the health check and the staff web UI.
+"""Root URL map: the admin, the REST API, the health check, the audit console and the staff
+web UI.
 
 The error handlers answer JSON under ``/api/`` (clients parse every error the same way) and
 HTML pages everywhere else.
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
+    path("console/", include("docproc.console.urls")),
     path("", include("docproc.web.urls")),
 ]
 

@@ -27,7 +27,7 @@ from docproc.pipeline.llm import (
     LLMResponseError,
     LLMUnavailableError,
 )
-from docproc.services import answers, extraction, jobs, summaries
+from docproc.services import answers, audit, extraction, jobs, llm_context, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class AskView(ApiView):
                 .values_list("pk", flat=True)
             )
             if visible != set(documents):
+                audit.hidden_documents_denied(request.user, set(documents) - visible)
                 raise exceptions.NotFound("One or more documents were not found in this matter.")
         if body.validated_data["stream"]:
             return self._stream(matter, question, documents)
@@ -95,12 +96,22 @@ class AskView(ApiView):
             raise exceptions.ValidationError({"question": [str(exc)]}) from exc
         except LLMError as exc:
             raise _translate(exc) from exc
+        audit.record_answer(request.user, matter, answer, documents=documents)
         return Response(answer.as_dict())
 
     def _stream(self, matter, question, documents) -> StreamingHttpResponse:
+        user, context = self.request.user, audit.current_context()
+
+        def shown(answer: answers.Answer) -> None:
+            # The body streams after the view (and the request's audit context) has returned.
+            with audit.bound(context):
+                audit.record_answer(user, matter, answer, documents=documents, streamed=True)
+
         def events():
             try:
-                for event in answers.stream_ask(matter, question, document_ids=documents):
+                for event in answers.stream_ask(
+                    matter, question, document_ids=documents, on_answer=shown
+                ):
                     yield json.dumps(event, ensure_ascii=False) + "\n"
             except answers.QuestionError as exc:
                 yield json.dumps({"type": "error", **error_body("invalid", str(exc))}) + "\n"
@@ -138,12 +149,15 @@ class SummaryView(ApiView):
         return self._summarize(document, refresh=body.validated_data["refresh"])
 
     def _summarize(self, document, refresh: bool) -> Response:
+        client = audit.MeteredClient(llm_context.default_client())
         try:
-            return Response(summaries.summarize(document, refresh=refresh))
+            result = summaries.summarize(document, client=client, refresh=refresh)
         except summaries.SummaryError as exc:
             raise ConflictError(str(exc)) from exc
         except LLMError as exc:
             raise _translate(exc) from exc
+        audit.record_summary(self.request.user, document, result, client)
+        return Response(result)
 
 
 class ExtractView(ApiView):
@@ -168,8 +182,10 @@ class ExtractView(ApiView):
                 jobs.submit(request.user, document, JobKind.EXTRACT, {"schema": schema})
             )
         try:
-            return Response(extraction.extract(document, schema))
+            result = extraction.extract(document, schema)
         except extraction.SchemaError as exc:
             raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
         except LLMError as exc:
             raise _translate(exc) from exc
+        audit.record_extraction(request.user, document, result)
+        return Response(result)

@@ -2,7 +2,8 @@
 
 A matter or document the user holds no membership for does not exist as far as the API is
 concerned (404, so its existence is not revealed). A member whose role is too low gets 403, with
-a detail saying which role is needed. Staff and superusers are not implicitly members.
+a detail saying which role is needed. Staff and superusers are not implicitly members. Both
+refusals are audited here, where they are decided.
 """
 
 from __future__ import annotations
@@ -11,13 +12,22 @@ from rest_framework import exceptions
 
 from docproc.models import Document, Matter, Role
 from docproc.models.matters import ROLE_RANK
+from docproc.services import audit
 
 
-def _require_role(matter: Matter, user, min_role: str) -> None:
+def _require_role(matter: Matter, user, min_role: str, target=None) -> None:
     if min_role == Role.VIEWER:
         return  # visible_to(user) already proved at least viewer
     role = matter.role_of(user)
     if role is None or ROLE_RANK[Role(role)] < ROLE_RANK[Role(min_role)]:
+        audit.denied(
+            user,
+            reason=f"needs the {Role(min_role).value} role",
+            status=403,
+            matter=matter,
+            target=target or matter,
+            role=role,
+        )
         raise exceptions.PermissionDenied(
             f"Your role in this matter ({role}) does not allow this; "
             f"{Role(min_role).value} or higher is needed."
@@ -29,6 +39,7 @@ def matter_for(user, matter_id: int, min_role: str = Role.VIEWER) -> Matter:
     (else 403)."""
     matter = Matter.objects.visible_to(user).filter(pk=matter_id).first()
     if matter is None:
+        audit.hidden_object_denied(user, Matter, matter_id)
         raise exceptions.NotFound("Matter not found.")
     _require_role(matter, user, min_role)
     return matter
@@ -41,6 +52,7 @@ def document_for(user, document_id: int, min_role: str = Role.VIEWER) -> Documen
         Document.objects.visible_to(user).select_related("matter").filter(pk=document_id).first()
     )
     if document is None:
+        audit.hidden_object_denied(user, Document, document_id)
         raise exceptions.NotFound("Document not found.")
-    _require_role(document.matter, user, min_role)
+    _require_role(document.matter, user, min_role, target=document)
     return document

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from docproc.api import job_views, llm_views, openapi, views
+from docproc.api.audit_views import AuditListView
 
 app_name = "api"
 
@@ -57,4 +58,5 @@ urlpatterns = [
         name="document-reprocess",
     ),
     path("jobs/<uuid:job_id>/", job_views.JobDetailView.as_view(), name="job-detail"),
+    path("audit/", AuditListView.as_view(), name="audit-list"),
 ]

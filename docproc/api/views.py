@@ -29,8 +29,8 @@ from docproc.api.errors import ConflictError, PayloadTooLargeError
 from docproc.api.permissions import document_for, matter_for
 from docproc.api.scopes import TokenHasScope
 from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
+from docproc.services import audit, ingestion, storage
 from docproc.services import documents as document_service
-from docproc.services import ingestion, storage
 from docproc.services import search as search_service
 
 logger = logging.getLogger(__name__)
@@ -187,6 +187,9 @@ class DocumentDetailView(ApiView):
 
     def get(self, request, document_id: int):
         document = document_for(request.user, document_id)
+        audit.record(
+            request.user, audit.Action.VIEW_DOCUMENT, target=document, details={"part": "status"}
+        )
         return Response(serializers.DocumentSerializer(document).data)
 
     def delete(self, request, document_id: int):
@@ -205,6 +208,9 @@ class DocumentPageView(ApiView):
         page = Page.objects.filter(document=document, number=number).first()
         if page is None:
             raise exceptions.NotFound(f"Page {number} not found.")
+        audit.record(
+            request.user, audit.Action.VIEW_PAGE, target=document, details={"page": number}
+        )
         return Response(
             {**serializers.PageSerializer(page).data, "page_count": document.page_count}
         )
@@ -220,6 +226,12 @@ class DocumentChunksView(ApiView):
         chunks = document.chunks.order_by("ordinal").defer("embedding")
         paginator = ChunkPagination()
         page = paginator.paginate_queryset(chunks, request, view=self)
+        audit.record(
+            request.user,
+            audit.Action.VIEW_DOCUMENT,
+            target=document,
+            details={"part": "chunks", "chunk_ids": [chunk.pk for chunk in page]},
+        )
         return paginator.get_paginated_response(serializers.ChunkSerializer(page, many=True).data)
 
 
@@ -240,6 +252,12 @@ class DocumentOriginalView(ApiView):
         except FileNotFoundError as exc:
             logger.error("original of document %s (%s) is missing", document.pk, document.sha256)
             raise exceptions.NotFound("The stored original is missing.") from exc
+        audit.record(
+            request.user,
+            audit.Action.DOWNLOAD,
+            target=document,
+            details={"filename": document.filename, "sha256": document.sha256},
+        )
         return FileResponse(
             handle,
             as_attachment=True,
@@ -262,7 +280,7 @@ class DocumentPasswordView(ApiView):
             raise ConflictError(
                 f"This document does not need a password (its status is {document.status})."
             )
-        ingestion.supply_password(document, body.validated_data["password"])
+        ingestion.supply_password(document, body.validated_data["password"], request.user)
         document.refresh_from_db()
         return Response(serializers.DocumentSerializer(document).data, status=202)
 
@@ -279,7 +297,7 @@ class DocumentReprocessView(ApiView):
             raise ConflictError(
                 f"This document is still being processed (its status is {document.status})."
             )
-        ingestion.reprocess(document)
+        ingestion.reprocess(document, request.user)
         document.refresh_from_db()
         return Response(serializers.DocumentSerializer(document).data, status=202)
 
@@ -300,6 +318,9 @@ class MatterSearchView(ApiView):
             )
         except search_service.SearchError as exc:
             raise exceptions.ValidationError(str(exc)) from exc
+        audit.record_search(
+            request.user, matter, body.validated_data["query"], body.validated_data["k"], hits
+        )
         data = serializers.SearchHitSerializer([hit.as_dict() for hit in hits], many=True).data
         return Response({"results": data})
 

@@ -1,4 +1,5 @@
-"""The ORM models: matters and who may see them, documents and what was derived from them."""
+"""The ORM models: matters and who may see them, documents and what was derived from them, and
+the audit log."""
 
 from docproc.models.audit import AuditEvent
 from docproc.models.documents import (
@@ -15,6 +16,7 @@ from docproc.models.tokens import ApiToken, Scope
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Chunk",
     "DeletionReceipt",
     "Document",

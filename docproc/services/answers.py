@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from docproc.models import Matter
@@ -247,15 +247,20 @@ def stream_ask(
     *,
     document_ids: Sequence[int] | None = None,
     client: LLMClient | None = None,
+    on_answer: Callable[[Answer], None] | None = None,
 ) -> Iterator[dict]:
     """Like ``ask``, as events: ``{"type": "delta", "text": ...}`` while the model writes, then
-    one ``{"type": "answer", ...}`` with the attributed, verified answer."""
+    one ``{"type": "answer", ...}`` with the attributed, verified answer. ``on_answer`` gets
+    the ``Answer`` just before its event is yielded (the front door audits it)."""
     question = _validate(question)
     client = client or llm_context.default_client()
     started = time.monotonic()
     prepared = _prepare(matter, question, client, document_ids)
     if not isinstance(prepared, _Prepared):
-        yield {"type": "answer", **_not_found(question, client, prepared).as_dict()}
+        answer = _not_found(question, client, prepared)
+        if on_answer is not None:
+            on_answer(answer)
+        yield {"type": "answer", **answer.as_dict()}
         return
     completion = None
     for item in client.stream_chat(prepared.messages, max_tokens=llm_context.answer_reserve()):
@@ -265,4 +270,7 @@ def stream_ask(
             yield {"type": "delta", "text": item}
     assert completion is not None
     logger.info("streamed answer in %.2fs", time.monotonic() - started)
-    yield {"type": "answer", **_finish(question, completion, prepared, client).as_dict()}
+    answer = _finish(question, completion, prepared, client)
+    if on_answer is not None:
+        on_answer(answer)
+    yield {"type": "answer", **answer.as_dict()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from docproc.models import Chunk, DeletionReceipt, Document, Page
-from docproc.services import indexes, storage
+from docproc.services import audit, indexes, storage
 
 
 def delete_document(document: Document, user=None) -> DeletionReceipt:
@@ -28,8 +28,24 @@ def delete_document(document: Document, user=None) -> DeletionReceipt:
             deleted_by=user if user is not None and user.is_authenticated else None,
         )
         sha = document.sha256
+        document_id = document.pk
         document.delete()
         shared = Document.objects.filter(sha256=sha).exists()
+        # Last in the transaction: the audit append lock is held until it commits.
+        audit.record(
+            user,
+            audit.Action.DELETE,
+            matter=document.matter,
+            target=("document", document_id),
+            details={
+                "filename": document.filename,
+                "sha256": sha,
+                "receipt": receipt.pk,
+                "pages_removed": pages_removed,
+                "chunks_removed": len(chunk_ids),
+                "vectors_removed": vectors_removed,
+            },
+        )
     if not shared:
         receipt.file_removed = storage.remove(sha)
         receipt.save(update_fields=["file_removed"])

@@ -31,7 +31,7 @@ from docproc.pipeline.types import (
     PasswordRequiredError,
     UnsupportedDocumentError,
 )
-from docproc.services import indexes, storage
+from docproc.services import audit, indexes, storage
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) ->
     filename = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
     existing = Document.objects.filter(matter=matter, sha256=blob.sha256).first()
     if existing is not None:
+        _record_upload(user, existing, filename, created=False)
         return Submission(existing, created=False)
 
     status, reason, file_type = DocumentStatus.RECEIVED, "", "unknown"
@@ -109,24 +110,46 @@ def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) ->
         )
         if created and status == DocumentStatus.RECEIVED:
             transaction.on_commit(lambda: enqueue_processing(document.pk))
+        _record_upload(user, document, filename, created=created)
     return Submission(document, created=created)
 
 
-def supply_password(document: Document, password: str) -> None:
+def _record_upload(user, document: Document, filename: str, created: bool) -> None:
+    audit.record(
+        user,
+        audit.Action.UPLOAD,
+        matter=document.matter,
+        target=document,
+        details={
+            "filename": filename,
+            "sha256": document.sha256,
+            "size_bytes": document.size_bytes,
+            "file_type": document.file_type,
+            "status": document.status,
+            "created": created,
+        },
+    )
+
+
+def supply_password(document: Document, password: str, user=None) -> None:
     """Give an encrypted PDF its password and queue it again. The password is kept only until
-    parsing has used it."""
+    parsing has used it (and is never recorded)."""
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(
             pending_password=password, status=DocumentStatus.RECEIVED, reason=""
         )
         transaction.on_commit(lambda: enqueue_processing(document.pk))
+        audit.record(user, audit.Action.PASSWORD_SUPPLIED, target=document)
 
 
-def reprocess(document: Document) -> None:
+def reprocess(document: Document, user=None) -> None:
     """Queue a failed document again (e.g. after OCR was installed or a transient failure)."""
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(status=DocumentStatus.RECEIVED, reason="")
         transaction.on_commit(lambda: enqueue_processing(document.pk))
+        audit.record(
+            user, audit.Action.REPROCESS, target=document, details={"from_status": document.status}
+        )
 
 
 def mark(document_id: int, status: str, reason: str = "") -> None:

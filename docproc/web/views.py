@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from docproc.models import Document, DocumentStatus, Matter, Membership, Role
-from docproc.services import ingestion, storage
+from docproc.services import audit, ingestion, storage
 from docproc.services import search as search_service
 from docproc.web.forms import SearchForm, UploadForm
 
@@ -37,6 +37,7 @@ PAGES_PER_SCREEN = 10
 def _matter_or_404(user, matter_id: int) -> Matter:
     matter = Matter.objects.visible_to(user).filter(pk=matter_id).first()
     if matter is None:
+        audit.hidden_object_denied(user, Matter, matter_id)
         raise Http404("Matter not found.")
     return matter
 
@@ -46,6 +47,7 @@ def _document_or_404(user, document_id: int) -> Document:
         Document.objects.visible_to(user).select_related("matter").filter(pk=document_id).first()
     )
     if document is None:
+        audit.hidden_object_denied(user, Document, document_id)
         raise Http404("Document not found.")
     return document
 
@@ -81,6 +83,7 @@ def matter_detail(request, matter_id: int):
     upload_form = UploadForm()
     if request.method == "POST":
         if not can_upload:
+            audit.denied(request.user, reason="needs the editor role", status=403, matter=matter)
             raise PermissionDenied("Uploading needs the editor or manager role.")
         upload_form = UploadForm(request.POST, request.FILES)
         if upload_form.is_valid():
@@ -91,11 +94,12 @@ def matter_detail(request, matter_id: int):
     hits, search_form = None, SearchForm(request.GET if "q" in request.GET else None)
     if search_form.is_valid():
         try:
-            hits = search_service.search(
-                matter, search_form.cleaned_data["q"], search_form.cleaned_data["k"] or 10
-            )
+            query, k = search_form.cleaned_data["q"], search_form.cleaned_data["k"] or 10
+            hits = search_service.search(matter, query, k)
         except search_service.SearchError as exc:
             search_form.add_error("q", str(exc))
+        else:
+            audit.record_search(request.user, matter, query, k, hits)
 
     documents = _with_words(matter.documents.all())
     context = {
@@ -153,6 +157,12 @@ def document_detail(request, document_id: int):
     start, end = _int_param(request, "start", None), _int_param(request, "end", None)
     for page in pages:
         page.parts = _highlight(page.text, start, end) if page.number == target else None
+    audit.record(
+        request.user,
+        audit.Action.VIEW_DOCUMENT,
+        target=document,
+        details={"part": "pages", "pages": [page.number for page in pages]},
+    )
     total = document.page_count or 0
     context = {
         "document": document,

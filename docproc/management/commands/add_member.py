@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit
 from docproc.models import Role
-from docproc.services import matters
+from docproc.services import audit, matters
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         try:
             matter, _ = matters.get_or_create_matter(options["matter"])

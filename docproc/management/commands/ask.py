@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
 from docproc.pipeline.llm import LLMError
-from docproc.services import answers
+from docproc.services import answers, audit
 
 
 class Command(BaseCommand):
@@ -20,17 +20,24 @@ class Command(BaseCommand):
                             help="print the text as it arrives, one JSON event a line")  # fmt: skip
         parser.add_argument("question")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         matter = matter_by_slug(options["matter"])
+        documents = options["documents"]
+
+        def shown(answer: answers.Answer) -> None:
+            audit.record_answer(None, matter, answer, documents=documents, streamed=True)
+
         try:
             if options["stream"]:
                 for event in answers.stream_ask(
-                    matter, options["question"], document_ids=options["documents"]
+                    matter, options["question"], document_ids=documents, on_answer=shown
                 ):
                     emit(self, event)
                     self.stdout.flush()
                 return
-            answer = answers.ask(matter, options["question"], document_ids=options["documents"])
+            answer = answers.ask(matter, options["question"], document_ids=documents)
         except (answers.QuestionError, LLMError) as exc:
             raise CommandError(str(exc)) from exc
+        audit.record_answer(None, matter, answer, documents=documents)
         emit(self, answer.as_dict())

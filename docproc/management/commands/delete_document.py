@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from docproc.management.commands._output import document_by_id, emit
+from docproc.services import audit
 from docproc.services.documents import delete_document
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("document_id", type=int)
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         receipt = delete_document(document_by_id(options["document_id"]))
         emit(

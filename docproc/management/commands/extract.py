@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_by_id, emit
 from docproc.pipeline.llm import LLMError
-from docproc.services import extraction
+from docproc.services import audit, extraction
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
             help=f"built-in ({', '.join(extraction.builtin_schemas())}) or a .json file",
         )
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         document = document_by_id(options["document_id"])
         schema: str | dict = options["schema"]
@@ -35,4 +36,5 @@ class Command(BaseCommand):
             result = extraction.extract(document, schema)
         except (extraction.SchemaError, LLMError) as exc:
             raise CommandError(str(exc)) from exc
+        audit.record_extraction(None, document, result)
         emit(self, result)

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_line, emit
 from docproc.models import Document
-from docproc.services import ingestion, matters, storage
+from docproc.services import audit, ingestion, matters, storage
 
 READ_PIECE = 1024 * 1024
 
@@ -36,6 +36,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("paths", nargs="+", metavar="PATH")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         try:
             matter, _ = matters.get_or_create_matter(options["matter"])

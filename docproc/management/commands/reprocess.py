@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from docproc.management.commands._output import document_by_id, document_line, emit
-from docproc.services import ingestion
+from docproc.services import audit, ingestion
 
 
 class Command(BaseCommand):
@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("document_ids", nargs="+", type=int)
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         for document_id in options["document_ids"]:
             document = document_by_id(document_id)

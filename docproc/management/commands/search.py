@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
-from docproc.services import search
+from docproc.services import audit, search
 
 
 class Command(BaseCommand):
@@ -16,11 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, default=10)
         parser.add_argument("query")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         matter = matter_by_slug(options["matter"])
         try:
             hits = search.search(matter, options["query"], options["k"])
         except (search.SearchError, search.IndexUnavailableError) as exc:
             raise CommandError(str(exc)) from exc
+        audit.record_search(None, matter, options["query"], options["k"], hits)
         for hit in hits:
             emit(self, hit.as_dict())

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_by_id, document_line, emit
 from docproc.models import DocumentStatus
-from docproc.services import ingestion
+from docproc.services import audit, ingestion
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("document_id", type=int)
         parser.add_argument("--password-file", help="file holding the password (else stdin)")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         document = document_by_id(options["document_id"])
         if document.status != DocumentStatus.NEEDS_PASSWORD:

@@ -1,0 +1,1 @@
+"""The audit console: administrators read, filter, open and export the audit log."""

@@ -1,0 +1,29 @@
+"""Sign-in, sign-in failure and sign-out, recorded in the audit log from Django's auth signals
+(connected in ``DocprocConfig.ready``). The receivers only record; no logic hangs on them."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from docproc.services import audit
+
+
+@receiver(user_logged_in, dispatch_uid="docproc.audit.sign_in")
+def signed_in(sender, request, user, **kwargs) -> None:
+    audit.record(user, audit.Action.SIGN_IN)
+
+
+@receiver(user_logged_out, dispatch_uid="docproc.audit.sign_out")
+def signed_out(sender, request, user, **kwargs) -> None:
+    if user is not None:  # signing out without being signed in is nothing to record
+        audit.record(user, audit.Action.SIGN_OUT)
+
+
+@receiver(user_login_failed, dispatch_uid="docproc.audit.sign_in_failed")
+def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
+    """The name tried is kept (the password never reaches here: Django masks it)."""
+    field = get_user_model().USERNAME_FIELD
+    tried = credentials.get(field) or credentials.get("username") or ""
+    audit.record(None, audit.Action.SIGN_IN_FAILED, details={"username": tried})
