@@ -292,7 +292,10 @@ def record_answer(actor, matter: Matter, answer, *, documents=None, streamed=Fal
     )
 
 
-def record_summary(actor, document: Document, result: Mapping, meter: MeteredClient) -> AuditEvent:
+def record_summary(
+    actor, document: Document, result: Mapping, meter: MeteredClient, **extra
+) -> AuditEvent:
+    """A summary shown or made (``extra``: e.g. the job that made it)."""
     return record(
         actor,
         Action.SUMMARY,
@@ -303,12 +306,14 @@ def record_summary(actor, document: Document, result: Mapping, meter: MeteredCli
             "coverage": result.get("coverage"),
             "model": result.get("model"),
             **meter.usage(),
+            **extra,
         },
     )
 
 
-def record_extraction(actor, document: Document, result: Mapping) -> AuditEvent:
-    """Which fields were extracted and verified; not their values (they stay in the document)."""
+def record_extraction(actor, document: Document, result: Mapping, **extra) -> AuditEvent:
+    """Which fields were extracted and verified; not their values (they stay in the document).
+    ``extra``: e.g. the job that ran it."""
     usage = result.get("usage") or {}
     return record(
         actor,
@@ -321,6 +326,7 @@ def record_extraction(actor, document: Document, result: Mapping) -> AuditEvent:
             "prompt_tokens": usage.get("prompt_tokens", 0),
             "completion_tokens": usage.get("completion_tokens", 0),
             "latency_s": usage.get("latency_s", 0.0),
+            **extra,
         },
     )
 

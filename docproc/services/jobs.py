@@ -23,7 +23,7 @@ from docproc.pipeline.llm import (
     LLMResponseError,
     LLMUnavailableError,
 )
-from docproc.services import extraction, summaries
+from docproc.services import audit, extraction, llm_context, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,18 @@ def _error(exc: Exception) -> dict:
 
 
 def _perform(job: Job) -> dict:
+    """Run the job's service and audit it for the user who asked (as the endpoint would)."""
     document = job.document
     if job.kind == JobKind.SUMMARY:
-        return summaries.summarize(document, refresh=bool(job.params.get("refresh")))
-    return extraction.extract(document, job.params["schema"])
+        client = audit.MeteredClient(llm_context.default_client())
+        result = summaries.summarize(
+            document, client=client, refresh=bool(job.params.get("refresh"))
+        )
+        audit.record_summary(job.user, document, result, client, job=str(job.pk))
+        return result
+    result = extraction.extract(document, job.params["schema"])
+    audit.record_extraction(job.user, document, result, job=str(job.pk))
+    return result
 
 
 def run(job_id: str | uuid.UUID) -> Job | None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from docproc.models import ApiToken, Matter
 from docproc.models.tokens import ALL_SCOPES, PREFIX_LENGTH, TOKEN_PREFIX
+from docproc.services import audit
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,11 @@ def create_token(
     matters: Iterable[Matter] = (),
     expires_in_days: float | None = None,
     name: str = "",
+    actor=None,
 ) -> IssuedToken:
     """A new token for ``user``. ``matters`` (each one the user must be a member of) limit it;
-    none means every matter the user belongs to, now or later."""
+    none means every matter the user belongs to, now or later. ``actor`` made it (None: the
+    system); it is audited."""
     scope_list = parse_scopes(scopes)
     matters = list(matters)
     for matter in matters:
@@ -95,6 +98,7 @@ def create_token(
                     expires_at=expires_at,
                 )
                 token.matters.set(matters)
+                _record(actor, token, "created")
         except IntegrityError:
             continue
         logger.info("API token %s created for %s", token.prefix, user)
@@ -124,15 +128,37 @@ def authenticate(plaintext: str) -> ApiToken:
     return token
 
 
-def revoke(token: ApiToken) -> bool:
-    """Revoke ``token``; False if it already was (its revocation time is kept)."""
-    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    token.refresh_from_db(fields=["revoked_at"])
+def revoke(token: ApiToken, actor=None) -> bool:
+    """Revoke ``token``; False if it already was (its revocation time is kept). ``actor`` did it
+    (None: the system); it is audited."""
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.refresh_from_db(fields=["revoked_at"])
+        if updated:
+            _record(actor, token, "revoked")
     if updated:
         logger.info("API token %s of %s revoked", token.prefix, token.user_id)
     return bool(updated)
+
+
+def _record(actor, token: ApiToken, change: str) -> None:
+    """A token created or revoked, named by its prefix (never its secret)."""
+    audit.record(
+        actor,
+        audit.Action.TOKEN_CHANGE,
+        target=token,
+        details={
+            "change": change,
+            "prefix": token.prefix,
+            "user": token.user.get_username(),
+            "name": token.name,
+            "scopes": list(token.scopes),
+            "matters": sorted(token.matters.values_list("slug", flat=True)),
+            "expires_at": token.expires_at,
+        },
+    )
 
 
 def describe(token: ApiToken) -> dict:

@@ -81,6 +81,7 @@ def token_list(request):
             matters=form.cleaned_data["matters"],
             expires_in_days=form.cleaned_data["expires_in_days"],
             name=form.cleaned_data["name"],
+            actor=request.user,
         )
     except tokens.TokenError as exc:
         form.add_error(None, str(exc))
@@ -94,7 +95,7 @@ def token_revoke(request, prefix: str):
     token = ApiToken.objects.filter(user=request.user, prefix=prefix).first()
     if token is None:
         raise Http404("Token not found.")
-    if tokens.revoke(token):
+    if tokens.revoke(token, actor=request.user):
         messages.success(request, f"Token {token.prefix}… revoked.")
     else:
         messages.info(request, f"Token {token.prefix}… was already revoked.")

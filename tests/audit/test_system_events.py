@@ -3,14 +3,17 @@ administrators in the Django admin."""
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from docproc.models import Membership
-from tests.audit.conftest import events, from_client, only
+from docproc.models import Job, JobKind, Membership
+from docproc.services import jobs
+from tests.audit.conftest import REQUEST_ID, events, from_client, only
+from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +140,63 @@ def test_a_role_changed_inline_on_the_matter_page_is_recorded(superuser, viewer,
         "via": "admin",
         "fields": ["role"],
     }
+
+
+def test_a_token_created_and_revoked_by_command_is_recorded_by_prefix_never_secret(viewer):
+    created = run("create_api_token", "--user", "viewer", "--scopes", "read,ask", "--name", "ci")
+    token = json.loads(created)
+    run("revoke_api_token", token["prefix"])
+
+    made, revoked = events("token_change")
+    assert (made.actor_name, made.target_type, made.details) == (
+        "system:create_api_token",
+        "apitoken",
+        {
+            "change": "created",
+            "prefix": token["prefix"],
+            "user": "viewer",
+            "name": "ci",
+            "scopes": ["read", "ask"],
+            "matters": [],
+            "expires_at": None,
+        },
+    )
+    assert (revoked.actor_name, revoked.details["change"]) == ("system:revoke_api_token", "revoked")
+    assert token["token"] not in json.dumps([e.details for e in events()])
+
+
+def test_a_token_created_on_the_tokens_page_is_recorded_as_done_by_its_user(viewer, matter):
+    client = Client()
+    client.force_login(viewer)
+
+    client.post(
+        "/tokens/", {"name": "laptop", "scopes": ["read"], "matters": [matter.pk]}, **from_client()
+    )
+
+    record = only("token_change")
+    assert (record.actor_name, record.request_id, record.details["matters"]) == (
+        "viewer", REQUEST_ID, ["smith-v-jones"],
+    )  # fmt: skip
+
+
+def test_a_summary_run_as_a_job_is_recorded_for_the_user_who_asked(
+    index_document, make_member, settings, tiny_answer_server, monkeypatch
+):
+    settings.LLM_BASE_URL = tiny_answer_server.base_url
+    settings.LLM_MODEL = tiny_answer_server.model
+    settings.LLM_SUMMARY_TOKENS = 48
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    matter, document = index_document("audit-jobs", "note.pdf", make_text_pdf(["Rent is due."]))
+    viewer = make_member("viewer", "vera", in_matter=matter)
+    job = jobs.submit(viewer, document, JobKind.SUMMARY, {"refresh": False})
+
+    jobs.run(job.pk)
+
+    record = only("summary")
+    assert (record.actor_name, record.target_id, record.details["job"]) == (
+        "vera", str(document.pk), str(job.pk),
+    )  # fmt: skip
+    assert (
+        record.details["prompt_tokens"] + record.details["completion_tokens"]
+        == (Job.objects.get(pk=job.pk).result["tokens"])
+    )

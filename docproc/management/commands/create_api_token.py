@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
 from docproc.models.tokens import ALL_SCOPES
-from docproc.services import tokens
+from docproc.services import audit, tokens
 
 
 class Command(BaseCommand):
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--expires", type=float, metavar="DAYS", help="Expire after DAYS.")
         parser.add_argument("--name", default="", help="What the token is for.")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:

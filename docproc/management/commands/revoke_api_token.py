@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from docproc.management.commands._output import emit
 from docproc.models import ApiToken
 from docproc.models.tokens import PREFIX_LENGTH
-from docproc.services import tokens
+from docproc.services import audit, tokens
 
 
 class Command(BaseCommand):
@@ -16,6 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("prefix")
 
+    @audit.as_command
     def handle(self, *args, **options) -> None:
         prefix = options["prefix"].strip()[:PREFIX_LENGTH]  # a whole token works too
         token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
