@@ -13,7 +13,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from docproc.services import tokens
+from docproc.models.tokens import PREFIX_LENGTH, TOKEN_PREFIX
+from docproc.services import audit, tokens
 
 KEYWORD = b"bearer"
 REALM = "api"
@@ -35,6 +36,9 @@ class BearerTokenAuthentication(BaseAuthentication):
         try:
             token = tokens.authenticate(plaintext)
         except tokens.TokenAuthenticationError as exc:
+            prefix = plaintext[:PREFIX_LENGTH] if plaintext.startswith(TOKEN_PREFIX) else ""
+            failure = {"method": "token", "prefix": prefix, "reason": str(exc)}
+            audit.record(None, audit.Action.SIGN_IN_FAILED, details=failure)
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         user = token.user
         user.api_token = token

@@ -26,4 +26,6 @@ def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     """The name tried is kept (the password never reaches here: Django masks it)."""
     field = get_user_model().USERNAME_FIELD
     tried = credentials.get(field) or credentials.get("username") or ""
-    audit.record(None, audit.Action.SIGN_IN_FAILED, details={"username": tried})
+    audit.record(
+        None, audit.Action.SIGN_IN_FAILED, details={"method": "password", "username": tried}
+    )

@@ -9,9 +9,10 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from docproc.models import Chunk, DeletionReceipt, DocumentStatus
-from docproc.services import ingestion
+from docproc.services import ingestion, tokens
 from tests.audit.conftest import ADDRESS, REQUEST_ID, events, from_client, only, who_what_where
 from tests.factories.files import make_text_pdf
 
@@ -279,3 +280,21 @@ def test_submitting_through_the_service_without_a_user_is_recorded_as_the_system
     assert (record.actor_id, record.actor_name, record.client_address, record.request_id) == (
         None, "system", "", "",
     )  # fmt: skip
+
+
+def test_a_revoked_token_is_recorded_as_a_failed_sign_in_naming_its_prefix(viewer):
+    issued = tokens.create_token(viewer, "read")
+    tokens.revoke(issued.token)
+
+    response = APIClient().get(
+        "/api/v1/matters/", HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}", **from_client()
+    )
+
+    record = only("sign_in_failed")
+    assert response.status_code == 401
+    assert who_what_where(record) == (None, "anonymous", None, "", "", "", ADDRESS, REQUEST_ID)
+    assert record.details == {
+        "method": "token",
+        "prefix": issued.token.prefix,
+        "reason": "This token has been revoked.",
+    }

@@ -35,7 +35,7 @@ def test_a_failed_sign_in_is_recorded_with_the_name_tried_and_never_the_password
     record = only("sign_in_failed")
     assert response.status_code == 200
     assert who_what_where(record) == (None, "anonymous", None, "", "", "", ADDRESS, REQUEST_ID)
-    assert record.details == {"username": "viewer"}
+    assert record.details == {"method": "password", "username": "viewer"}
     assert events("sign_in") == []
 
 
