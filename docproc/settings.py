@@ -173,7 +173,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No call to swagger.io's online validator: nothing leaves the network.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "docproc.api.openapi.document_scopes_and_auth",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DocumentStatusEnum": "docproc.models.documents.DocumentStatus",
         "JobStatusEnum": "docproc.models.jobs.JobStatus",

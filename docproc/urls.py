@@ -8,18 +8,18 @@ HTML pages everywhere else.
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from docproc.api import errors
+from docproc.api import errors, openapi
 from docproc.api.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("docproc.api.urls")),
     # OpenAPI 3 and its docs pages (Swagger UI, Redoc), every asset served from our static files.
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", openapi.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", openapi.docs_page(SpectacularSwaggerView), name="api-docs"),
+    path("api/redoc/", openapi.docs_page(SpectacularRedocView), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("console/", include("docproc.console.urls")),
     path("", include("docproc.web.urls")),

@@ -9,6 +9,13 @@ request and response bodies are declared here, per operation, and attached with
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -19,9 +26,28 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers as fields
 
 from docproc.api import job_views, llm_views, serializers, views
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: JSON by default (``?format=yaml`` or ``Accept: application/yaml`` for
+    YAML), and JSON errors like the rest of the API. Needs a signed-in user or any token."""
+
+    renderer_classes = [
+        OpenApiJsonRenderer2,
+        OpenApiJsonRenderer,
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+    ]
+
+
+def docs_page(viewer: type[SpectacularSwaggerView] | type[SpectacularRedocView]):
+    """The interactive docs page (its scripts and styles are the sidecar's static files, served
+    by us); a visitor who is not signed in is sent to the login page."""
+    return login_required(viewer.as_view(url_name="api-schema"))
 
 
 class ErrorSerializer(fields.Serializer):
@@ -157,16 +183,36 @@ _STREAM_DESCRIPTION = (
 
 
 def _attach(view, **operations: dict) -> None:
-    """``extend_schema_view`` on ``view``: each method's ``extend_schema`` arguments, its
-    description ending with the token scope the view declares for it."""
-    decorated = {}
-    for method, kwargs in operations.items():
-        scope = view.scopes[method.upper()]
-        description = kwargs.pop("description", "")
-        kwargs["description"] = f"{description}\n\nToken scope: `{scope}`.".strip()
-        kwargs["extensions"] = {"x-token-scope": str(scope)}
-        decorated[method] = extend_schema(**kwargs)
-    extend_schema_view(**decorated)(view)
+    """``extend_schema_view`` on ``view``, each method with its ``extend_schema`` arguments."""
+    extend_schema_view(**{m: extend_schema(**kwargs) for m, kwargs in operations.items()})(view)
+
+
+def document_scopes_and_auth(result: dict, generator, **kwargs) -> dict:
+    """Postprocessing hook: every operation names the token scope its view declares (in its
+    description and as ``x-token-scope``) and documents 401 and 403 as ``Error`` bodies, so a
+    view added later is described the same way without repeating it."""
+    for path, _regex, method, callback in generator.endpoints:
+        operation = result["paths"].get(path, {}).get(method.lower())
+        view = getattr(callback, "cls", None)
+        if operation is None or not hasattr(view, "scopes"):
+            continue
+        scope = view.scopes.get(method.upper())
+        if scope:
+            operation.setdefault("x-token-scope", str(scope))
+            note = f"Token scope: `{scope}`"
+            if note not in operation.get("description", ""):
+                operation["description"] = f"{operation.get('description', '')}\n\n{note}.".strip()
+        for status in (401, 403):
+            operation["responses"].setdefault(
+                str(status),
+                {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                    "description": _ERROR_MEANINGS[status],
+                },
+            )
+    return result
 
 
 def describe() -> None:
@@ -282,10 +328,13 @@ def describe() -> None:
             operation_id="documents_original",
             summary="The original file, byte for byte (as an attachment)",
             responses={
-                (200, "application/octet-stream"): OpenApiResponse(
-                    response=OpenApiTypes.BINARY,
-                    description="The stored bytes, served with the document's own media type.",
-                ),
+                **{
+                    (200, media_type): OpenApiResponse(
+                        response=OpenApiTypes.BINARY,
+                        description="The stored bytes, served with the document's media type.",
+                    )
+                    for media_type in [*views.CONTENT_TYPES.values(), "application/octet-stream"]
+                },
                 **errors(404),
             },
         ),

@@ -3,7 +3,7 @@ API accepts. Serializers only shape and validate; they never change anything."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.urls import reverse
 from django.utils import timezone
@@ -31,8 +31,8 @@ class DocumentSerializer(serializers.ModelSerializer):
     """A document's metadata and processing state (never its text)."""
 
     size = serializers.IntegerField(source="size_bytes", read_only=True)
-    pages = serializers.IntegerField(source="page_count", read_only=True)
-    chunks = serializers.IntegerField(source="chunk_count", read_only=True)
+    pages = serializers.IntegerField(source="page_count", read_only=True, allow_null=True)
+    chunks = serializers.IntegerField(source="chunk_count", read_only=True, allow_null=True)
     final = serializers.BooleanField(source="is_final", read_only=True)
 
     class Meta:
@@ -147,8 +147,20 @@ class AsyncOptionMixin:
         return fields
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "A built-in schema's name, e.g. contract."},
+            {"type": "object", "description": "A JSON Schema object with properties."},
+        ]
+    }
+)
+class ExtractionSchemaField(serializers.JSONField):
+    """A built-in schema's name or a JSON Schema (checked by the service)."""
+
+
 class ExtractSerializer(AsyncOptionMixin, serializers.Serializer):
-    schema = serializers.JSONField()
+    schema = ExtractionSchemaField()
 
     def validate_schema(self, value):
         if not isinstance(value, str | dict):
@@ -183,6 +195,8 @@ class IsoDateTimeField(serializers.Field):
                 value = datetime.combine(day, time.min)
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
+            # In UTC: the database refuses some offsets Python allows (e.g. -21:06).
+            value = value.astimezone(UTC)
         except (ValueError, OverflowError):
             self.fail("invalid")
         return value
