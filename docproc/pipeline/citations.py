@@ -92,14 +92,33 @@ class Support:
     reason: str
 
 
+_NAME = re.compile(r"(?<![\w.])([A-Z][\w-]*)")
+
+
+def _names(statement: str) -> set[str]:
+    """Capitalised words other than a sentence's first: names, defined terms, identifiers. An
+    invented party, drug or court is a name the cited text does not contain."""
+    found = set()
+    for sentence in re.split(r"(?<=[.!?])\s+", statement.strip()):
+        for match in list(_NAME.finditer(sentence))[1:]:
+            word = normalize(match.group(1)).strip("-")
+            if word and word not in _STOPWORDS and len(word) > 1:
+                found.add(word)
+    return found
+
+
 def statement_support(statement: str, quotes: Sequence[str]) -> Support:
-    """Whether ``quotes`` back ``statement``: every number in it occurs in them, and at least
-    half its content words do. A weak model that invents a figure fails here."""
+    """Whether ``quotes`` back ``statement``: every number and every name (capitalised word) in
+    it occurs in them, and at least half its content words do. A weak model that invents a
+    figure or a party fails here; a negation it drops does not (a lexical check cannot see it)."""
     evidence = " ".join(quotes)
     missing_numbers = numbers(statement) - numbers(evidence)
     if missing_numbers:
         listed = ", ".join(sorted(missing_numbers))
         return Support(False, f"numbers not in the cited text: {listed}")
+    names = _names(statement) - content_words(evidence)
+    if names:
+        return Support(False, f"names not in the cited text: {', '.join(sorted(names))}")
     words = content_words(statement)
     if not words:
         return Support(True, "")

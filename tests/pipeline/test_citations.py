@@ -55,7 +55,7 @@ def test_statement_restating_the_quote_is_supported():
 
 
 def test_statement_about_something_else_is_not_supported():
-    support = statement_support("Governing law is Delaware and disputes go to arbitration.", [PAGE])
+    support = statement_support("Governing law decides disputes by arbitration.", [PAGE])
 
     assert support.supported is False
     assert support.reason.startswith("only 0% of the statement's words")
@@ -72,3 +72,18 @@ def test_value_must_occur_in_its_own_quote(value, expected):
 
 def test_normalisation_folds_dashes_spaces_and_case():
     assert normalize("Thirty\u2013Six\u00a0 MONTHS\n") == "thirty-six months"
+
+
+def test_statement_naming_something_the_quote_does_not_is_not_supported():
+    quote = (
+        "The United Nations Convention on Contracts for the International Sale of Goods applies."
+    )
+
+    support = statement_support(
+        "The United Nations Convention on Contracts (Custodictum) applies.", [quote]
+    )
+
+    assert (support.supported, support.reason) == (
+        False,
+        "names not in the cited text: custodictum",
+    )
