@@ -1,11 +1,15 @@
 """Compress retrieved passages to a token budget by query-aware sentence selection.
 
 The served model's context is finite, and most of a retrieved passage does not bear on the
-question. Each passage is split into sentences; every sentence is scored against the query
-(IDF-weighted term overlap, the retrieval rank of the passage it came from, the sentences next
-to it, and, when an embedder is given, cosine similarity); the best are kept, whole, while the
-rendered context fits the budget. Nothing is cut mid-sentence: a sentence is kept whole or left
-out, and what was left out is disclosed (``pages_left_out``, ``original_tokens``).
+question. Each passage is split into sentences; every sentence is scored against the query:
+IDF-weighted overlap with the query's terms, a prior from the retrieval rank of its passage
+(shared in part by the other passages of the best hits' pages, since the rest of the abstract
+or clause a hit came from is where results and exceptions usually are), a share of its
+neighbours' overlap, and, when an embedder is given, cosine similarity. The best are kept,
+whole, while the rendered context fits the budget; sentences scoring far below the best are
+not kept even when there is room, because padding dilutes what the model reads. Nothing is
+cut mid-sentence: a sentence is kept whole or left out, and what was left out is disclosed
+(``pages_left_out``, ``original_tokens``).
 
 Retrieved chunks overlap (each repeats the end of the one before), so passages of one page are
 first merged into disjoint segments of page text, which makes every sentence appear once;
@@ -27,11 +31,20 @@ import numpy as np
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.lexical import tokenize
 
-# Weights of the sentence score's parts (see ``_score``); chosen on bench/compression.py.
+# The sentence score's parts (see ``_score``), chosen on bench/compression.py with PubMedQA
+# and TAT-QA questions: lexical overlap, the retrieval prior, embedding similarity (only with
+# ``embed``), and a share of the neighbours' lexical overlap.
 LEXICAL_WEIGHT = 1.0
-PRIOR_WEIGHT = 0.5
-DENSE_WEIGHT = 1.0
+PRIOR_WEIGHT = 1.0
+DENSE_WEIGHT = 0.5
 NEIGHBOUR_WEIGHT = 0.25
+# The prior of the passage at retrieval rank r is 1 / r ** PRIOR_DECAY ...
+PRIOR_DECAY = 1.0
+# ... raised to this share of the best prior on its page or a page next to it.
+SIBLING_SHARE = 0.8
+# A sentence scoring under this share of the best sentence is not worth its tokens, even when
+# the budget has room: padding the context with it only dilutes what the model reads.
+MIN_SCORE_SHARE = 0.35
 # Two sentences whose term sets overlap this much (Jaccard) say the same thing.
 NEAR_DUPLICATE = 0.85
 # A "sentence" this long spread over several lines is a table or a list: split it into lines.
@@ -130,13 +143,16 @@ def compress(
     *,
     render: Callable[[Evidence], str] | None = None,
     embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    relevance_floor: float = MIN_SCORE_SHARE,
 ) -> CompressedContext:
     """Keep the sentences of ``passages`` that best answer ``query`` within ``budget_tokens``.
 
     ``tokens_used`` is the sum of ``count_tokens(render(e))`` over the evidence returned and
-    never exceeds ``budget_tokens``. ``embed`` (texts to unit vectors), when given, adds
-    cosine similarity to the query to each sentence's score. Raises ``ValueError`` for a
-    negative budget.
+    never exceeds ``budget_tokens``. ``render`` shows one evidence item to the model (default
+    ``render_evidence``). ``embed`` (texts to vectors), when given, adds cosine similarity to
+    the query to each sentence's score. Sentences scoring under ``relevance_floor`` times the
+    best sentence's score are left out even if they would fit (0 fills the budget). Raises
+    ``ValueError`` for a negative budget.
     """
     if budget_tokens < 0:
         raise ValueError(f"budget_tokens must not be negative, got {budget_tokens}")
@@ -149,7 +165,7 @@ def compress(
     segments = _segments(passages)
     sentences = _sentences(segments)
     _score(query, sentences, embed)
-    kept = _select(sentences, segments, budget_tokens, render, counter)
+    kept = _select(sentences, segments, budget_tokens, render, counter, relevance_floor)
     evidence = _evidence(kept, sentences, segments)
     used = sum(counter(render(e)) for e in evidence)
     retrieved = {(p.document, p.page) for p in passages}
@@ -194,12 +210,23 @@ def _as_evidence(number: int, passage: Passage) -> Evidence:
 
 def _priors(passages: Sequence[Passage]) -> list[float]:
     """A prior in (0, 1] for each passage from its retrieval rank (scores of different
-    retrievers are not comparable; ranks are): 1 for the best, decaying as 1/sqrt(rank)."""
+    retrievers are not comparable; ranks are): ``1 / rank ** PRIOR_DECAY``, raised to
+    ``SIBLING_SHARE`` of the best prior among passages of the same or an adjacent page of its
+    document. Relevance clusters: the rest of the abstract or clause the best hit came from
+    (where the results or the exception usually are) is likelier to matter than a passage of
+    another document that merely shares words with the question."""
     order = sorted(range(len(passages)), key=lambda i: (-passages[i].score, i))
-    priors = [0.0] * len(passages)
+    own = [0.0] * len(passages)
     for rank, index in enumerate(order, start=1):
-        priors[index] = 1.0 / math.sqrt(rank)
-    return priors
+        own[index] = 1.0 / rank**PRIOR_DECAY
+    best_near: dict[tuple[int, int], float] = {}
+    for index, passage in enumerate(passages):
+        for page in (passage.page - 1, passage.page, passage.page + 1):
+            key = (passage.document, page)
+            best_near[key] = max(best_near.get(key, 0.0), own[index])
+    return [
+        max(own[i], SIBLING_SHARE * best_near[(p.document, p.page)]) for i, p in enumerate(passages)
+    ]
 
 
 def _segments(passages: Sequence[Passage]) -> list[_Segment]:
@@ -364,20 +391,23 @@ def _select(
     budget: int,
     render: Callable[[Evidence], str],
     counter: _CachedCounter,
+    relevance_floor: float,
 ) -> set[int]:
     """Indices of the sentences kept: greedily best score first while the exact rendered
-    total fits, skipping repeats of a sentence already kept."""
+    total fits and the score is at least ``relevance_floor`` of the best, skipping repeats of
+    a sentence already kept."""
     order = sorted(
         range(len(sentences)),
         key=lambda i: (-sentences[i].score, sentences[i].segment, sentences[i].position),
     )
+    floor = relevance_floor * sentences[order[0]].score if order else 0.0
     kept: set[int] = set()
     kept_keys: set[str] = set()
     kept_terms: list[frozenset[str]] = []
     used = 0
     for index in order:
         sentence = sentences[index]
-        if used >= budget:
+        if used >= budget or sentence.score < floor:
             break
         # A sentence's own text is a lower bound on its cost: skip what cannot fit.
         if counter(sentence.text) > budget - used:

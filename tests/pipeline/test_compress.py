@@ -98,7 +98,9 @@ def test_budget_is_never_exceeded_whatever_the_budget(count):
 
 
 def test_kept_evidence_is_the_exact_slice_of_its_page(count):
-    context = compress("landlord repair roof insurance", all_passages(), 10_000, count)
+    context = compress(
+        "landlord repair roof insurance", all_passages(), 10_000, count, relevance_floor=0.0
+    )
 
     assert context.evidence
     for evidence in context.evidence:
@@ -107,7 +109,9 @@ def test_kept_evidence_is_the_exact_slice_of_its_page(count):
 
 
 def test_sentence_repeated_by_overlapping_passages_is_kept_once(count):
-    context = compress("rent terminate roof", overlapping_lease_passages(), 10_000, count)
+    context = compress(
+        "rent terminate roof", overlapping_lease_passages(), 10_000, count, relevance_floor=0.0
+    )
 
     kept = "".join(e.text for e in context.evidence)
     for sentence in sentences_of(LEASE_PAGE):
@@ -153,6 +157,22 @@ def test_answer_sentence_is_kept_under_a_tight_budget(count):
     assert [e.text for e in context.evidence] == [ANSWER]
 
 
+def test_rest_of_the_best_hits_page_outranks_a_better_ranked_passage_of_another_document(count):
+    # Both candidate sentences mention the tenant once; the lease's ranks lower, but its page
+    # holds the best hit, so it is likelier to be what the question is about.
+    tenant_clause = "The tenant shall not keep animals on the premises without consent."
+    passages = [
+        passage(1, 1, 0, LEASE_PAGE.index("Section") - 1, 0.9),
+        passage(2, 1, 0, len(INSURANCE_PAGE), 0.8),
+        passage(1, 1, LEASE_PAGE.index(tenant_clause), len(LEASE_PAGE), 0.7),
+    ]
+    budget = count(render_evidence(Evidence(1, 0, 1, "doc1.pdf", 1, 0, 0, tenant_clause)))
+
+    context = compress("tenant", passages, budget, count)
+
+    assert [e.text for e in context.evidence] == [tenant_clause]
+
+
 def test_pages_retrieved_but_contributing_nothing_are_listed_as_left_out(count):
     passages = all_passages()
     answer_cost = count(render_evidence(Evidence(1, 0, 1, "doc1.pdf", 1, 0, 0, ANSWER)))
@@ -164,12 +184,26 @@ def test_pages_retrieved_but_contributing_nothing_are_listed_as_left_out(count):
 
 
 def test_adjacent_kept_sentences_merge_into_one_evidence_numbered_in_page_order(count):
-    context = compress("landlord", all_passages(), 10_000, count)
+    context = compress("landlord", all_passages(), 10_000, count, relevance_floor=0.0)
 
     assert [(e.id, e.document, e.page) for e in context.evidence] == [
         (1, 1, 1), (2, 1, 2), (3, 2, 1),
     ]  # fmt: skip
     assert context.evidence[0].text == LEASE_PAGE  # every sentence kept: one run
+
+
+def test_sentences_far_below_the_best_are_left_out_even_when_the_budget_has_room(count):
+    passages = all_passages()
+
+    floored = compress("When may the tenant terminate the lease?", passages, 10_000, count)
+    filled = compress(
+        "When may the tenant terminate the lease?", passages, 10_000, count, relevance_floor=0.0
+    )
+
+    assert floored.pages_left_out == ((2, 1),)  # another document, sharing only "tenant"
+    assert filled.pages_left_out == ()
+    assert floored.tokens_used < filled.tokens_used
+    assert ANSWER in "".join(e.text for e in floored.evidence)
 
 
 def test_accounting_reports_original_and_used_tokens_and_their_ratio(count):

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from docproc.pipeline.lexical import B, K1, LexicalIndex, stem, tokenize
+from docproc.pipeline.lexical import K1, B, LexicalIndex, stem, tokenize
 
 CLAUSES = [
     "Section 4.2(b) allows the tenant to terminate the lease on ninety days notice.",
@@ -60,8 +60,8 @@ def test_lone_item_letter_in_brackets_is_the_letter():
 
 @pytest.mark.parametrize(
     ("word", "stemmed"),
-    [("contracts", "contract"), ("policies", "policy"), ("glasses", "glass"),
-     ("status", "status"), ("analysis", "analysis"), ("bus", "bus"), ("taxes", "tax"), ("notes", "note")],
+    [("contracts", "contract"), ("policies", "policy"), ("glasses", "glass"), ("notes", "note"),
+     ("status", "status"), ("analysis", "analysis"), ("bus", "bus"), ("taxes", "tax")],
 )  # fmt: skip
 def test_s_stemmer_removes_plurals_only(word, stemmed):
     assert stem(word) == stemmed

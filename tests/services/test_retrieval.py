@@ -1,4 +1,4 @@
-"""Hybrid retrieval: exact identifiers dense search misses, narrowing, and no leaks across matters."""
+"""Hybrid retrieval: identifiers dense search misses, narrowing, no leaks across matters."""
 
 from __future__ import annotations
 
