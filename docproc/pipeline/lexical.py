@@ -15,7 +15,6 @@ slices and one partial sort.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
@@ -261,13 +260,3 @@ def _bm25_weights(
     term_of_entry = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     data = idf[term_of_entry] * tf * (k1 + 1.0) / (tf + norm)
     return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
-
-
-def idf_weights(texts: Sequence[str]) -> dict[str, float]:
-    """BM25 IDF of each term over ``texts`` (used to weigh query terms against a few texts)."""
-    frequency: dict[str, int] = {}
-    for text in texts:
-        for term in set(tokenize(text)):
-            frequency[term] = frequency.get(term, 0) + 1
-    n = len(texts)
-    return {t: math.log1p((n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
