@@ -17,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from docproc.api.openapi import errors
 from docproc.api.views import ApiView
 from docproc.models import ApiToken, AuditEvent, Scope
-from docproc.models.audit import Action
+from docproc.models.audit import RECORD_FIELDS, Action
 from docproc.services import audit
 
 
@@ -27,20 +27,7 @@ class AuditEventSerializer(fields.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "seq",
-            "at",
-            "actor",
-            "action",
-            "matter",
-            "target_type",
-            "target_id",
-            "client_address",
-            "request_id",
-            "details",
-            "prev_hash",
-            "hash",
-        ]
+        fields = RECORD_FIELDS
 
 
 class AuditPagination(PageNumberPagination):

@@ -22,24 +22,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from docproc.models import AuditEvent
-from docproc.models.audit import GENESIS_HASH, Action, canonical_json, canonical_time
+from docproc.models.audit import (
+    GENESIS_HASH,
+    RECORD_FIELDS,
+    Action,
+    canonical_json,
+    canonical_time,
+)
 from docproc.services import audit
 
 PER_PAGE = 50
-CSV_COLUMNS = [
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "matter",
-    "target_type",
-    "target_id",
-    "client_address",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-]
+CSV_COLUMNS = RECORD_FIELDS
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP: CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -105,3 +105,20 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.content()).encode("utf-8")).hexdigest()
+
+
+# The fields of a record as shown outside the database (API, console, exports), in order.
+RECORD_FIELDS = [
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "matter",
+    "target_type",
+    "target_id",
+    "client_address",
+    "request_id",
+    "details",
+    "prev_hash",
+    "hash",
+]
