@@ -127,8 +127,8 @@ class AskView(ApiView):
 
 
 class SummaryView(ApiView):
-    """``GET`` the cached summary (404 ``not_found`` if none yet) or ``POST`` to make it
-    (``{"refresh": true}`` to ignore the cache; ``{"async": true}`` to run it as a job)."""
+    """``GET`` the summary (from the cache, made first if there is none yet) or ``POST`` to make
+    it (``{"refresh": true}`` to ignore the cache; ``{"async": true}`` to run it as a job)."""
 
     scopes = {"GET": Scope.EXTRACT, "POST": Scope.EXTRACT}
     throttle_scope = "summary"

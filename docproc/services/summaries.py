@@ -29,7 +29,8 @@ MAX_ROUNDS = 6
 
 
 class SummaryError(ValueError):
-    """A document that cannot be summarised (not indexed yet, or no text)."""
+    """A document that cannot be summarised (not indexed yet, no text, or too long for the
+    model's context even after map-reduce)."""
 
 
 def _passages(document: Document) -> list[Evidence]:
@@ -156,11 +157,16 @@ def summarize(
         while True:
             rounds += 1
             groups = _windows(sections, budget, counter)
-            if len(groups) == 1 or rounds > MAX_ROUNDS:
-                text, spent = _summarise(client, groups[0] if len(groups) == 1 else sections[:1],
-                                         partial=False)  # fmt: skip
+            if len(groups) == 1:
+                text, spent = _summarise(client, groups[0], partial=False)
                 tokens += spent
                 break
+            if rounds > MAX_ROUNDS or len(groups) == len(sections):
+                # No progress: never summarise a part and present it as the whole.
+                raise SummaryError(
+                    "The section summaries did not shrink to fit the model's context; the "
+                    "document is too long to summarise with this model."
+                )
             merged = []
             for group in groups:
                 summary, spent = _summarise(client, group, partial=True)

@@ -126,8 +126,10 @@ def test_injected_instructions_stay_fenced_in_the_prompt(index_document, tiny_an
 
 
 def test_long_document_is_summarised_map_reduce_with_full_coverage_and_cached(
-    index_document, tiny_answer_server
+    index_document, tiny_answer_server, settings
 ):
+    # Short section summaries, so several fit one reduce window in the 1,024-token context.
+    settings.LLM_SUMMARY_TOKENS = 24
     _, document = index_document("tiny-summary", "msa.pdf", make_text_pdf(CONTRACT))
 
     first = summaries.summarize(document, client=tiny_answer_server)
@@ -158,3 +160,12 @@ def test_extraction_of_an_unusable_model_answer_gives_null_with_a_reason(
     assert (field["value"], field["verified"]) == (None, False)
     assert field["reason"].startswith("the model's answer for this field was unusable")
     assert "cut off at max_tokens=64" in field["reason"]
+
+
+def test_summary_that_cannot_shrink_to_fit_is_refused_not_cut_to_its_first_part(
+    index_document, tiny_answer_server
+):
+    _, document = index_document("tiny-too-long", "msa.pdf", make_text_pdf(CONTRACT))
+
+    with pytest.raises(summaries.SummaryError, match="too long to summarise with this model"):
+        summaries.summarize(document, client=tiny_answer_server)
