@@ -3,12 +3,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from docproc.web import tokens, views
+from docproc.web import document_views, matter_views, tokens
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", matter_views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -17,8 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("matters/<int:matter_id>/", views.matter_detail, name="matter"),
-    path("documents/<int:document_id>/", views.document_detail, name="document"),
+    path("matters/<int:matter_id>/", matter_views.matter_detail, name="matter"),
+    path("documents/<int:document_id>/", document_views.document_detail, name="document"),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<str:prefix>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]
