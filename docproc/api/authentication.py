@@ -1,6 +1,8 @@
 """Bearer tokens for internal systems: ``Authorization: Bearer dp_...``.
 
-A request with a bearer header is decided by it alone: an unknown, revoked or expired token is
+HTTP Basic is refused with a 401 that says to use a token: a password would bypass the scopes,
+matter limits, expiry and revocation a token carries. A request with a bearer header is decided by
+it alone: an unknown, revoked or expired token is
 401 ``authentication_failed`` with a detail saying which, and a ``WWW-Authenticate: Bearer``
 challenge. On success ``request.user`` is the token's user carrying the token as
 ``user.api_token`` (so ``visible_to`` narrows to a matter-limited token's matters) and
@@ -17,12 +19,20 @@ from docproc.models.tokens import PREFIX_LENGTH, TOKEN_PREFIX
 from docproc.services import audit, tokens
 
 KEYWORD = b"bearer"
+REFUSED_KEYWORD = b"basic"
 REALM = "api"
+BASIC_REFUSED = (
+    "HTTP Basic (a password) is not accepted by the API; send a bearer token "
+    "(Authorization: Bearer dp_...) made on the API tokens page or with "
+    "manage.py create_api_token."
+)
 
 
 class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
+        if parts and parts[0].lower() == REFUSED_KEYWORD:
+            raise exceptions.AuthenticationFailed(BASIC_REFUSED)
         if not parts or parts[0].lower() != KEYWORD:
             return None  # not ours: another authenticator (or none) decides
         if len(parts) != 2:
