@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from docproc.api import serializers
 from docproc.api.errors import ConflictError, error_body
 from docproc.api.job_views import job_accepted
-from docproc.api.permissions import document_for, matter_for
+from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
 from docproc.models import Document, JobKind, Role, Scope
 from docproc.pipeline.llm import (
@@ -78,16 +78,7 @@ class AskView(ApiView):
         body = serializers.AskSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         question = body.validated_data["question"]
-        documents = body.validated_data.get("documents")
-        if documents:
-            visible = set(
-                Document.objects.visible_to(request.user)
-                .filter(matter=matter, pk__in=documents)
-                .values_list("pk", flat=True)
-            )
-            if visible != set(documents):
-                audit.hidden_documents_denied(request.user, set(documents) - visible)
-                raise exceptions.NotFound("One or more documents were not found in this matter.")
+        documents = documents_in(request.user, matter, body.validated_data.get("documents"))
         if body.validated_data["stream"]:
             return self._stream(matter, question, documents)
         try:

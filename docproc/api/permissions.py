@@ -56,3 +56,21 @@ def document_for(user, document_id: int, min_role: str = Role.VIEWER) -> Documen
         raise exceptions.NotFound("Document not found.")
     _require_role(document.matter, user, min_role, target=document)
     return document
+
+
+def documents_in(user, matter: Matter, document_ids) -> list[int] | None:
+    """``document_ids`` (a request's narrowing to some documents of ``matter``) if every one is
+    a document of ``matter`` the user can see, else 404 naming none of them (which ids exist
+    elsewhere is not revealed); ``None`` when the request does not narrow."""
+    if not document_ids:
+        return None
+    wanted = set(document_ids)
+    visible = set(
+        Document.objects.visible_to(user)
+        .filter(matter=matter, pk__in=wanted)
+        .values_list("pk", flat=True)
+    )
+    if visible != wanted:
+        audit.hidden_documents_denied(user, wanted - visible)
+        raise exceptions.NotFound("One or more documents were not found in this matter.")
+    return sorted(wanted)

@@ -111,6 +111,10 @@ class PasswordSerializer(serializers.Serializer):
 class SearchSerializer(serializers.Serializer):
     query = serializers.CharField(max_length=2000)
     k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=10)
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False,
+        max_length=500,
+    )  # fmt: skip
 
 
 class SearchHitSerializer(serializers.Serializer):

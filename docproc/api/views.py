@@ -26,10 +26,10 @@ from rest_framework.views import APIView
 
 from docproc.api import serializers
 from docproc.api.errors import ConflictError, PayloadTooLargeError
-from docproc.api.permissions import document_for, matter_for
+from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.scopes import TokenHasScope
 from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
-from docproc.services import audit, ingestion, storage
+from docproc.services import audit, ingestion, retrieval, storage
 from docproc.services import documents as document_service
 from docproc.services import search as search_service
 
@@ -303,8 +303,10 @@ class DocumentReprocessView(ApiView):
 
 
 class MatterSearchView(ApiView):
-    """``POST matters/{id}/search/`` with ``{"query": str, "k": 1..100}``: passages of the
-    matter's indexed documents, best first."""
+    """``POST matters/{id}/search/`` with ``{"query": str, "k": 1..100, "documents"?: [ids]}``:
+    passages of the matter's indexed documents (optionally only those documents), best first,
+    by hybrid retrieval (meaning and exact terms, fused by rank; ``score`` is the fused score,
+    comparable only within one response)."""
 
     scopes = {"POST": Scope.ASK}
 
@@ -312,15 +314,13 @@ class MatterSearchView(ApiView):
         matter = matter_for(request.user, matter_id)
         body = serializers.SearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        query, k = body.validated_data["query"], body.validated_data["k"]
+        documents = documents_in(request.user, matter, body.validated_data.get("documents"))
         try:
-            hits = search_service.search(
-                matter, body.validated_data["query"], body.validated_data["k"]
-            )
+            hits = retrieval.hybrid_search(matter, query, k, document_ids=documents)
         except search_service.SearchError as exc:
             raise exceptions.ValidationError(str(exc)) from exc
-        audit.record_search(
-            request.user, matter, body.validated_data["query"], body.validated_data["k"], hits
-        )
+        audit.record_search(request.user, matter, query, k, hits)
         data = serializers.SearchHitSerializer([hit.as_dict() for hit in hits], many=True).data
         return Response({"results": data})
 

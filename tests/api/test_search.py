@@ -98,3 +98,61 @@ def test_json_that_is_not_an_object_is_400_invalid(api_as, viewer, matter):
         "detail": "Invalid data. Expected a dictionary, but got list.",
         "errors": {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]},
     }
+
+
+def _indexed(matter, filename, pages):
+    document = ingestion.submit(matter, filename, [make_text_pdf(pages)]).document
+    assert ingestion.parse(document.pk) and ingestion.chunk(document.pk)
+    assert ingestion.embed(document.pk) == 0
+    assert ingestion.index(document.pk)
+    return document
+
+
+def test_search_matches_an_exact_identifier_by_its_terms(api_as, viewer, matter, fresh_indexes):
+    """Hybrid retrieval: an account number means nothing to the embedder, BM25 matches it."""
+    filler = [
+        f"Clause {n}. The parties agree that payments are made monthly to the account on file."
+        for n in range(1, 9)
+    ]
+    document = _indexed(
+        matter, "ledger.pdf", [*filler, "Transfers to account ACC-00931 were frozen in March."]
+    )
+
+    response = search(api_as(viewer), matter, {"query": "ACC-00931", "k": 1}, format="json")
+
+    assert response.status_code == 200
+    [hit] = response.json()["results"]
+    assert (hit["document"], hit["page"]) == (document.pk, 9)
+    assert "ACC-00931" in hit["text"]
+
+
+def test_search_narrowed_to_documents_returns_only_their_passages(
+    api_as, viewer, matter, fresh_indexes
+):
+    lease = _indexed(matter, "lease.pdf", ["The tenant shall pay rent monthly."])
+    other = _indexed(matter, "rent-roll.pdf", ["Rent roll: unit 4 pays rent of 900 a month."])
+
+    response = search(
+        api_as(viewer), matter, {"query": "rent", "k": 10, "documents": [other.pk]}, format="json"
+    )
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results and {hit["document"] for hit in results} == {other.pk}
+    assert lease.pk not in {hit["document"] for hit in results}
+
+
+def test_search_narrowed_to_another_matters_document_is_404(
+    api_as, viewer, matter, other_matter, make_document
+):
+    foreign = make_document("foreign.pdf", in_matter=other_matter)
+
+    response = search(
+        api_as(viewer), matter, {"query": "rent", "documents": [foreign.pk]}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "detail": "One or more documents were not found in this matter.",
+    }

@@ -1,11 +1,12 @@
-"""manage.py search --matter SLUG [--k N] "query" — ranked passages as JSON lines."""
+"""manage.py search --matter SLUG [--k N] "query" — ranked passages as JSON lines, by the same
+hybrid retrieval (meaning and exact terms) as the API and the UI."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
-from docproc.services import audit, search
+from docproc.services import audit, retrieval, search
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         matter = matter_by_slug(options["matter"])
         try:
-            hits = search.search(matter, options["query"], options["k"])
+            hits = retrieval.hybrid_search(matter, options["query"], options["k"])
         except (search.SearchError, search.IndexUnavailableError) as exc:
             raise CommandError(str(exc)) from exc
         audit.record_search(None, matter, options["query"], options["k"], hits)
