@@ -94,6 +94,15 @@ want_ocr_package() {
 	command -v tesseract >/dev/null 2>&1 || want_package optional tesseract-ocr
 }
 
+# Declares Debian's chromium and the chromedriver built for it (required: the browser tests in
+# tests/browser drive them; selenium never downloads a browser). DOCPROC_BROWSER_TESTS=false
+# opts out: nothing is installed and those tests skip themselves, saying why.
+want_browser_packages() {
+	case "${DOCPROC_BROWSER_TESTS:-true}" in 0 | false | no | off) return 0 ;; esac
+	[[ -x ${DOCPROC_CHROMIUM:-/usr/bin/chromium} ]] || want_package required chromium
+	[[ -x ${DOCPROC_CHROMEDRIVER:-/usr/bin/chromedriver} ]] || want_package required chromium-driver
+}
+
 # ---------------------------------------------------------------------------------------------
 # Network checks without extra tools (bash's /dev/tcp; coreutils' timeout).
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Lint and test docproc: bash scripts/test.sh [PYTEST ARGS...]
 #
-# Installs what the tests need (redis-server, tesseract-ocr when possible; .venv from
-# requirements-dev.txt, skipped while unchanged), starts Redis if none answers, then runs
-# `ruff check .` and `pytest` (extra arguments go to pytest). Exits non-zero if either fails.
+# Installs what the tests need (redis-server, chromium and chromium-driver for the browser
+# tests, tesseract-ocr when possible; .venv from requirements-dev.txt, skipped while unchanged),
+# starts Redis if none answers, then runs `ruff check .` and `pytest` (extra arguments go to
+# pytest). Exits non-zero if either fails. DOCPROC_BROWSER_TESTS=false skips the browser tests.
 #
 # Isolation from a running dev service: Redis database 15 (DOCPROC_TEST_REDIS_URL), a temporary
 # DOCPROC_DATA_DIR. Database: DOCPROC_DATABASE_URL if set (pytest-django creates and drops a
@@ -19,6 +20,7 @@ TEST_REDIS_URL="${DOCPROC_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 
 want_redis_package "$TEST_REDIS_URL"
 want_ocr_package
+want_browser_packages
 want_python_packages
 install_wanted_packages
 ensure_redis "$TEST_REDIS_URL"
