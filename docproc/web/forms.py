@@ -31,9 +31,11 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     # Empty files are accepted: the service keeps them as "failed" with a reason.
+    # The id is part of the matter page's contract with upload.js (and its browser tests).
     files = MultipleFileField(
         label="Files to upload",
         allow_empty_file=True,
+        widget=MultipleFileInput(attrs={"multiple": True, "id": "upload-input"}),
         help_text="PDF, Word, PowerPoint, Excel, HTML, e-mail, Markdown or plain text. "
         "You can choose several files at once.",
     )
@@ -60,4 +62,15 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Search this matter", max_length=2000, strip=True)
     k = forms.IntegerField(
         min_value=1, max_value=MAX_K, initial=10, required=False, widget=forms.HiddenInput
+    )
+
+
+class PasswordForm(forms.Form):
+    """The password of an encrypted PDF, taken verbatim (spaces may be part of it)."""
+
+    password = forms.CharField(
+        label="Password",
+        max_length=512,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )

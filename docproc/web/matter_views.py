@@ -1,7 +1,14 @@
-"""The staff UI's home page (the user's matters) and matter page (documents, upload, search)."""
+"""The staff UI's home page (the user's matters) and matter page (documents, upload, search).
+
+The matter page works as plain HTML forms; ``static/docproc/matter.js`` and ``upload.js`` add
+drag-and-drop upload with progress, a document list that follows processing, and password and
+delete dialogs, all through the REST API with the same session. The ids and ``data-*``
+attributes those scripts (and their browser tests) rely on are in ``templates/web/matter.html``.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,10 +16,11 @@ from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from docproc.models import Document, Matter, Membership, Role
+from docproc.models import Document, DocumentStatus, Matter, Membership, Role
 from docproc.services import audit, ingestion, storage
 from docproc.services import search as search_service
 from docproc.web.forms import SearchForm, UploadForm
+from docproc.web.highlight import highlight
 from docproc.web.lookups import STATUS_WORDS, matter_or_404, status_words
 
 
@@ -37,8 +45,9 @@ def home(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def matter_detail(request, matter_id: int):
-    """A matter: its documents (refreshed by a small script while any is processing), an upload
-    form for editors and managers, and a search box (``?q=``)."""
+    """A matter: its documents (kept current by a small script), an upload form and per-document
+    password and delete buttons for editors and managers, and a search box (``?q=``) whose hits
+    have the query's words marked."""
     matter = matter_or_404(request.user, matter_id)
     role = matter.role_of(request.user)
     can_upload = matter.allows(request.user, Role.EDITOR)
@@ -59,11 +68,12 @@ def matter_detail(request, matter_id: int):
     if search_form.is_valid():
         try:
             query, k = search_form.cleaned_data["q"], search_form.cleaned_data["k"] or 10
-            hits = search_service.search(matter, query, k)
+            found = search_service.search(matter, query, k)
         except search_service.SearchError as exc:
             search_form.add_error("q", str(exc))
         else:
-            audit.record_search(request.user, matter, query, k, hits)
+            audit.record_search(request.user, matter, query, k, found)
+            hits = [(hit, highlight(hit.text, query)) for hit in found]
 
     documents = _with_words(matter.documents.all())
     context = {
@@ -74,10 +84,20 @@ def matter_detail(request, matter_id: int):
         "search_form": search_form,
         "hits": hits,
         "documents": documents,
+        "row_prototype": _row_prototype(),
         "processing": sum(1 for d in documents if not d.is_final),
+        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "status_words": {str(k): v for k, v in STATUS_WORDS.items()},
     }
     return render(request, "web/matter.html", context, status=status_code)
+
+
+def _row_prototype() -> Document:
+    """An unsaved document (id 0) the template renders as the row the script copies for
+    documents that appear while the page is open."""
+    prototype = Document(pk=0, filename="", status=DocumentStatus.RECEIVED)
+    prototype.status_words = ""
+    return prototype
 
 
 def _submit_all(request, matter: Matter, form: UploadForm) -> bool:

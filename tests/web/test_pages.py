@@ -3,6 +3,8 @@ document's text, each for members only."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -189,7 +191,9 @@ def test_document_page_highlights_a_cited_passage(viewer, make_document):
         f"/documents/{document.pk}/", {"page": 1, "start": 0, "end": 4}
     )
 
-    assert "<mark>Rent</mark> is due monthly." in response.content.decode()
+    # The mark's attributes belong to the document page (its script scrolls to it); the
+    # behaviour is that exactly the cited span is marked.
+    assert re.search(r"<mark\b[^>]*>Rent</mark> is due monthly\.", response.content.decode())
 
 
 def test_document_page_is_404_for_a_non_member(outsider, make_document):
