@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from docproc.models import Document, DocumentStatus, Matter, Membership, Role
-from docproc.services import audit, ingestion, storage
+from docproc.services import audit, ingestion, retrieval, storage
 from docproc.services import search as search_service
 from docproc.web.forms import SearchForm, UploadForm
 from docproc.web.highlight import highlight
@@ -68,8 +68,8 @@ def matter_detail(request, matter_id: int):
     if search_form.is_valid():
         try:
             query, k = search_form.cleaned_data["q"], search_form.cleaned_data["k"] or 10
-            found = search_service.search(matter, query, k)
-        except search_service.SearchError as exc:
+            found = retrieval.hybrid_search(matter, query, k)
+        except (search_service.SearchError, search_service.IndexUnavailableError) as exc:
             search_form.add_error("q", str(exc))
         else:
             audit.record_search(request.user, matter, query, k, found)
