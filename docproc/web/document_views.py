@@ -1,22 +1,49 @@
-"""The staff UI's document page: its text page by page, with a cited passage highlighted."""
+"""The staff UI's document page: its text page by page with a cited passage highlighted, the
+document's summary and its extracted fields, each value and statement linked to its passage.
+
+Summaries and extractions are made through the REST API as jobs (``static/docproc/document.js``
+starts and polls them); this page shows what already exists: the cached summary for the
+current model and prompt, and the latest extraction the user ran.
+"""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from docproc.services import audit
+from docproc.models import Document, DocumentStatus, Job, JobKind, JobStatus, Role, Summary
+from docproc.pipeline.prompts import PROMPT_VERSION
+from docproc.services import audit, extraction, llm_context
 from docproc.web.lookups import document_or_404, status_words
 
 PAGES_PER_SCREEN = 10
+
+# The role the summary and extract endpoints ask of a session user (api/llm_views.py): the
+# page offers those buttons only to users the API would let use them.
+LLM_MIN_ROLE = Role.VIEWER
+
+# One or more citation markers closing a statement, then its end punctuation: attribution
+# writes a statement as "body [1] [2]." (pipeline/attribution.py). document.js splits alike.
+_MARKERS = re.compile(r"((?:\s*\[\d{1,4}\])+)([.!?]?)")
+_NUMBER = re.compile(r"\d+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+# The reason ``extraction.verify_field`` gives a field the model left empty (document.js too).
+NOT_STATED = "not stated in the document"
 
 
 @require_safe
 @login_required
 def document_detail(request, document_id: int):
     """A document's text, page by page, ten pages a screen. ``?page=N`` opens the screen holding
-    page N; with ``&start=a&end=b`` the passage ``[a, b)`` of that page is highlighted."""
+    page N; with ``&start=a&end=b`` the passage ``[a, b)`` of that page is highlighted. Below:
+    the summary and extracted fields of an indexed document."""
     document = document_or_404(request.user, document_id)
     target = _int_param(request, "page", 1)
     first = ((max(target, 1) - 1) // PAGES_PER_SCREEN) * PAGES_PER_SCREEN + 1
@@ -31,6 +58,9 @@ def document_detail(request, document_id: int):
         target=document,
         details={"part": "pages", "pages": [page.number for page in pages]},
     )
+    indexed = document.status == DocumentStatus.INDEXED
+    summary = _shown_summary(request.user, document) if indexed else None
+    fields_job = _shown_extraction(request.user, document) if indexed else None
     total = document.page_count or 0
     context = {
         "document": document,
@@ -40,6 +70,13 @@ def document_detail(request, document_id: int):
         "last": min(last, total) if total else last,
         "previous_page": first - PAGES_PER_SCREEN if first > 1 else None,
         "next_page": last + 1 if last < total else None,
+        "indexed": indexed,
+        "can_run": indexed and document.matter.allows(request.user, LLM_MIN_ROLE),
+        "summary": summary_view(summary) if summary else None,
+        "fields": fields_view(document.pk, fields_job.result) if fields_job else None,
+        "fields_job": fields_job,
+        "schemas": [(name, human_name(name)) for name in extraction.builtin_schemas()],
+        "schema_fields": schema_fields(),
     }
     return render(request, "web/document.html", context)
 
@@ -56,3 +93,187 @@ def _highlight(text: str, start: int | None, end: int | None) -> tuple[str, str,
     if start is None or end is None or not 0 <= start < end <= len(text):
         return None
     return text[:start], text[start:end], text[end:]
+
+
+# --- what the page shows beside the text, each shown item audited ----------------------------
+
+
+def cached_summary(document: Document, model: str) -> dict | None:
+    """The stored summary of ``document`` by ``model`` under the current prompt, or None.
+
+    Kept in step with the lookup ``services.summaries.summarize`` makes before summarising;
+    it should move there (as ``summaries.cached``, used by both) so that there is one."""
+    cached = Summary.objects.filter(
+        document=document, model=model, prompt_version=PROMPT_VERSION
+    ).first()
+    return {**cached.result, "cached": True} if cached else None
+
+
+def _shown_summary(user, document: Document) -> dict | None:
+    """The cached summary, recorded as shown (as ``GET .../summary/`` records a cached one)."""
+    client = audit.MeteredClient(llm_context.default_client())
+    summary = cached_summary(document, client.model)
+    if summary is not None:
+        audit.record_summary(user, document, summary, client)
+    return summary
+
+
+def _shown_extraction(user, document: Document) -> Job | None:
+    """The user's latest succeeded extraction of ``document`` (a job's outcome is its starter's
+    alone, as ``GET jobs/{id}/`` has it), recorded as shown."""
+    job = (
+        Job.objects.filter(
+            document=document, user=user, kind=JobKind.EXTRACT, status=JobStatus.SUCCEEDED
+        )
+        .exclude(result=None)
+        .order_by(F("finished_at").desc(nulls_last=True), "-created_at")
+        .first()
+    )
+    if job is not None:
+        audit.record(
+            user,
+            audit.Action.VIEW_DOCUMENT,
+            target=document,
+            details={"part": "fields", "job": str(job.pk), "schema": job.result.get("schema")},
+        )
+    return job
+
+
+# --- shaping results for the templates (document.js renders the same shapes) ------------------
+
+
+def passage_url(document_id: int, page: int, start: int | None, end: int | None) -> str:
+    """The document page at ``page`` with ``[start, end)`` highlighted and scrolled to; the page
+    alone when the passage could not be located."""
+    base = reverse("web:document", args=[document_id])
+    if start is None or end is None:
+        return f"{base}?{urlencode({'page': page})}#page-{page}"
+    return f"{base}?{urlencode({'page': page, 'start': start, 'end': end})}#passage"
+
+
+def linked_citation(citation: dict) -> dict:
+    """A citation with ``href`` (None when it names no page: a marker the model invented)."""
+    page = citation.get("page")
+    href = None
+    if citation.get("document") and page:
+        href = passage_url(
+            citation["document"], page, citation.get("char_start"), citation.get("char_end")
+        )
+    return {**citation, "href": href}
+
+
+def summary_statements(text: str, citations: list[dict]) -> list[dict]:
+    """The summary's statements, each with the citations its ``[n]`` markers name (of a
+    marker's several quotes, the closest to the statement) and whether all of them (at least
+    one) were verified."""
+    by_marker: dict[int, list[dict]] = {}
+    for citation in citations:
+        by_marker.setdefault(citation["marker"], []).append(linked_citation(citation))
+    statements: list[dict] = []
+    cursor = 0
+    for match in _MARKERS.finditer(text):
+        body = text[cursor : match.start()].strip() + match.group(2)
+        markers = list(dict.fromkeys(int(n) for n in _NUMBER.findall(match.group(1))))
+        cursor = match.end()
+        cited = [c for marker in markers for c in _closest(body, by_marker.get(marker, []))]
+        if body.strip():
+            statements.append({"text": body, "citations": cited})
+        elif statements:  # markers with no words before them belong to the statement before
+            statements[-1]["citations"].extend(cited)
+    rest = text[cursor:].strip()
+    if rest:
+        statements.append({"text": rest, "citations": []})
+    for statement in statements:
+        cited = statement["citations"]
+        statement["verified"] = bool(cited) and all(c["verified"] for c in cited)
+    return statements
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _closest(statement: str, cited: list[dict]) -> list[dict]:
+    """Of one marker's citations (one per distinct quote: the marker may back several
+    statements), those whose quote shares the most words with ``statement``."""
+    if len(cited) <= 1:
+        return cited
+    words = _words(statement)
+    scores = [len(words & _words(c.get("quote") or "")) for c in cited]
+    return [c for c, score in zip(cited, scores, strict=True) if score == max(scores)]
+
+
+def summary_view(result: dict) -> dict:
+    """A summary result with its statements split out and their citations linked."""
+    return {
+        **result,
+        "statements": summary_statements(result.get("summary", ""), result.get("citations", [])),
+    }
+
+
+def human_name(name: str) -> str:
+    """``effective_date`` → ``Effective date``."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def field_status(field: dict) -> str:
+    """``verified``, ``not found`` (the model found the document does not state it) or ``not
+    verified`` (a value that could not be trusted, or no usable answer from the model)."""
+    if field.get("verified"):
+        return "verified"
+    if field.get("value") is None and field.get("reason") == NOT_STATED:
+        return "not found"
+    return "not verified"
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def schema_fields() -> dict[str, list[str]]:
+    """Each built-in schema's field names in the schema's order (a stored result's fields
+    come back from PostgreSQL's jsonb in its own key order)."""
+    return {name: list(spec["properties"]) for name, spec in extraction.builtin_schemas().items()}
+
+
+def _in_schema_order(schema: str, fields: dict) -> list[str]:
+    known = [name for name in schema_fields().get(schema, []) if name in fields]
+    return known + [name for name in fields if name not in known]
+
+
+def fields_view(document_id: int, result: dict) -> dict:
+    """An extraction's result as table rows, in the schema's order: field name, value, source
+    link, status."""
+    rows = []
+    fields = result.get("fields") or {}
+    for name in _in_schema_order(result.get("schema", ""), fields):
+        field = fields[name]
+        page = field.get("page")
+        href = (
+            passage_url(document_id, page, field.get("char_start"), field.get("char_end"))
+            if page
+            else None
+        )
+        rows.append(
+            {
+                "name": name,
+                "label": human_name(name),
+                "value": _value_text(field.get("value")),
+                "page": page,
+                "quote": field.get("quote") or "",
+                "href": href,
+                "status": field_status(field),
+                "reason": field.get("reason") or "",
+            }
+        )
+    return {
+        "schema": result.get("schema", ""),
+        "label": human_name(result.get("schema", "")),
+        "rows": rows,
+        "model": result.get("model", ""),
+    }
