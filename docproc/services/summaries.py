@@ -113,6 +113,15 @@ def _summarise(
     return completion.text.strip(), completion.prompt_tokens + completion.completion_tokens
 
 
+def cached(document: Document, model: str) -> dict | None:
+    """The stored summary of ``document`` by ``model`` under the current prompt (marked
+    ``"cached": true``), or None. Reads only the database: no model call."""
+    stored = Summary.objects.filter(
+        document=document, model=model, prompt_version=PROMPT_VERSION
+    ).first()
+    return {**stored.result, "cached": True} if stored else None
+
+
 def summarize(
     document: Document, *, client: LLMClient | None = None, refresh: bool = False
 ) -> dict:
@@ -120,11 +129,8 @@ def summarize(
     if document.status != DocumentStatus.INDEXED:
         raise SummaryError(f"The document is {document.status}; it can be summarised once indexed.")
     client = client or llm_context.default_client()
-    cached = Summary.objects.filter(
-        document=document, model=client.model, prompt_version=PROMPT_VERSION
-    ).first()
-    if cached and not refresh:
-        return {**cached.result, "cached": True}
+    if not refresh and (stored := cached(document, client.model)) is not None:
+        return stored
 
     passages = _passages(document)
     if not passages:
@@ -187,12 +193,13 @@ def summarize(
     if unverified:
         warnings.append(
             "Some statements could not be verified against the document: "
-            + ", ".join(f"[{c.marker}]" for c in unverified)
+            + ", ".join(f"[{m}]" for m in dict.fromkeys(c.marker for c in unverified))
             + "."
         )
     result = {
         "document": document.pk,
         "summary": attributed.text,
+        "statements": list(attributed.statements),
         "citations": [c.as_dict() for c in attributed.citations],
         "coverage": {"pages_covered": len(covered), "pages_total": document.page_count or 0},
         "warnings": warnings,

@@ -8,7 +8,6 @@ current model and prompt, and the latest extraction the user ran.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -17,9 +16,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from docproc.models import Document, DocumentStatus, Job, JobKind, JobStatus, Role, Summary
-from docproc.pipeline.prompts import PROMPT_VERSION
-from docproc.services import audit, extraction, llm_context
+from docproc.models import Document, DocumentStatus, Job, JobKind, JobStatus, Role
+from docproc.services import audit, extraction, llm_context, summaries
 from docproc.web.lookups import document_or_404, status_words
 
 PAGES_PER_SCREEN = 10
@@ -27,15 +25,6 @@ PAGES_PER_SCREEN = 10
 # The role the summary and extract endpoints ask of a session user (api/llm_views.py): the
 # page offers those buttons only to users the API would let use them.
 LLM_MIN_ROLE = Role.VIEWER
-
-# One or more citation markers closing a statement, then its end punctuation: attribution
-# writes a statement as "body [1] [2]." (pipeline/attribution.py). document.js splits alike.
-_MARKERS = re.compile(r"((?:\s*\[\d{1,4}\])+)([.!?]?)")
-_NUMBER = re.compile(r"\d+")
-_WORD = re.compile(r"[a-z0-9]+")
-
-# The reason ``extraction.verify_field`` gives a field the model left empty (document.js too).
-NOT_STATED = "not stated in the document"
 
 
 @require_safe
@@ -98,21 +87,10 @@ def _highlight(text: str, start: int | None, end: int | None) -> tuple[str, str,
 # --- what the page shows beside the text, each shown item audited ----------------------------
 
 
-def cached_summary(document: Document, model: str) -> dict | None:
-    """The stored summary of ``document`` by ``model`` under the current prompt, or None.
-
-    Kept in step with the lookup ``services.summaries.summarize`` makes before summarising;
-    it should move there (as ``summaries.cached``, used by both) so that there is one."""
-    cached = Summary.objects.filter(
-        document=document, model=model, prompt_version=PROMPT_VERSION
-    ).first()
-    return {**cached.result, "cached": True} if cached else None
-
-
 def _shown_summary(user, document: Document) -> dict | None:
     """The cached summary, recorded as shown (as ``GET .../summary/`` records a cached one)."""
     client = audit.MeteredClient(llm_context.default_client())
-    summary = cached_summary(document, client.model)
+    summary = summaries.cached(document, client.model)
     if summary is not None:
         audit.record_summary(user, document, summary, client)
     return summary
@@ -162,52 +140,25 @@ def linked_citation(citation: dict) -> dict:
     return {**citation, "href": href}
 
 
-def summary_statements(text: str, citations: list[dict]) -> list[dict]:
-    """The summary's statements, each with the citations its ``[n]`` markers name (of a
-    marker's several quotes, the closest to the statement) and whether all of them (at least
-    one) were verified."""
-    by_marker: dict[int, list[dict]] = {}
+def summary_statements(statements: list[str], citations: list[dict]) -> list[dict]:
+    """The summary's statements, each with its own citations (linked) and whether all of them
+    (at least one) were verified against that statement's words."""
+    shown = [{"text": text, "citations": []} for text in statements]
     for citation in citations:
-        by_marker.setdefault(citation["marker"], []).append(linked_citation(citation))
-    statements: list[dict] = []
-    cursor = 0
-    for match in _MARKERS.finditer(text):
-        body = text[cursor : match.start()].strip() + match.group(2)
-        markers = list(dict.fromkeys(int(n) for n in _NUMBER.findall(match.group(1))))
-        cursor = match.end()
-        cited = [c for marker in markers for c in _closest(body, by_marker.get(marker, []))]
-        if body.strip():
-            statements.append({"text": body, "citations": cited})
-        elif statements:  # markers with no words before them belong to the statement before
-            statements[-1]["citations"].extend(cited)
-    rest = text[cursor:].strip()
-    if rest:
-        statements.append({"text": rest, "citations": []})
-    for statement in statements:
+        index = citation.get("statement")
+        if isinstance(index, int) and 0 <= index < len(shown):
+            shown[index]["citations"].append(linked_citation(citation))
+    for statement in shown:
         cited = statement["citations"]
         statement["verified"] = bool(cited) and all(c["verified"] for c in cited)
-    return statements
-
-
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
-
-
-def _closest(statement: str, cited: list[dict]) -> list[dict]:
-    """Of one marker's citations (one per distinct quote: the marker may back several
-    statements), those whose quote shares the most words with ``statement``."""
-    if len(cited) <= 1:
-        return cited
-    words = _words(statement)
-    scores = [len(words & _words(c.get("quote") or "")) for c in cited]
-    return [c for c, score in zip(cited, scores, strict=True) if score == max(scores)]
+    return shown
 
 
 def summary_view(result: dict) -> dict:
     """A summary result with its statements split out and their citations linked."""
     return {
         **result,
-        "statements": summary_statements(result.get("summary", ""), result.get("citations", [])),
+        "statements": summary_statements(result.get("statements", []), result.get("citations", [])),
     }
 
 
@@ -222,7 +173,7 @@ def field_status(field: dict) -> str:
     verified`` (a value that could not be trusted, or no usable answer from the model)."""
     if field.get("verified"):
         return "verified"
-    if field.get("value") is None and field.get("reason") == NOT_STATED:
+    if field.get("value") is None and field.get("reason") == extraction.NOT_STATED:
         return "not found"
     return "not verified"
 
