@@ -49,7 +49,8 @@ class Answer:
     question: str
     answer: str
     found: bool
-    citations: list[dict] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)  # each names its statement's index
+    statements: list[str] = field(default_factory=list)  # the answer's statements, in order
     context: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     model: str = ""
@@ -63,6 +64,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "found": self.found,
+            "statements": self.statements,
             "citations": self.citations,
             "context": self.context,
             "warnings": self.warnings,
@@ -89,7 +91,11 @@ def _validate(question: str) -> str:
     return question
 
 
-def _relevant(matter: Matter, question: str, hits: Sequence[search.SearchHit]) -> bool:
+def _relevant(
+    matter: Matter, question: str, hits: Sequence[search.SearchHit], document_ids=None
+) -> bool:
+    """Whether the retrieved passages bear on the question: enough of its content words, or a
+    passage of the same documents (the question's narrowing) close enough in meaning."""
     if not hits:
         return False
     words = content_words(question)
@@ -97,7 +103,7 @@ def _relevant(matter: Matter, question: str, hits: Sequence[search.SearchHit]) -
         best_share = max(len(words & content_words(h.text)) / len(words) for h in hits)
         if best_share >= MIN_LEXICAL_SHARE:
             return True
-    dense = search.search(matter, question, 1)
+    dense = retrieval.dense_search(matter, question, 1, document_ids=document_ids)
     return bool(dense) and dense[0].score >= MIN_DENSE_SCORE
 
 
@@ -122,7 +128,7 @@ def _prepare(
     matter: Matter, question: str, client: LLMClient, document_ids
 ) -> _Prepared | list[search.SearchHit]:
     hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
-    if not _relevant(matter, question, hits):
+    if not _relevant(matter, question, hits, document_ids):
         return hits
     reserve = llm_context.answer_reserve()
     budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
@@ -160,6 +166,7 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
                 answer=extractive.text,
                 found=True,
                 citations=[c.as_dict() for c in extractive.citations],
+                statements=list(extractive.statements),
                 warnings=[EXTRACTIVE_NOTE],
                 method="extractive",
                 model_answer=attributed.text,
@@ -169,7 +176,9 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     unverified = [c for c in attributed.citations if not c.verified]
     if unverified:
         warnings.append(
-            UNVERIFIED_NOTE.format(markers=", ".join(f"[{c.marker}]" for c in unverified))
+            UNVERIFIED_NOTE.format(
+                markers=", ".join(f"[{m}]" for m in dict.fromkeys(c.marker for c in unverified))
+            )
         )
     if not attributed.citations:
         warnings.append(UNCITED_NOTE)
@@ -179,6 +188,7 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
         answer=attributed.text,
         found=True,
         citations=[c.as_dict() for c in attributed.citations],
+        statements=list(attributed.statements),
         warnings=warnings,
         **base,
     )

@@ -25,7 +25,7 @@ from docproc.pipeline.embed import embed_query
 from docproc.pipeline.fusion import reciprocal_rank_fusion
 from docproc.pipeline.index import VectorIndex
 from docproc.pipeline.lexical import LexicalIndex
-from docproc.services import indexes
+from docproc.services import indexes, search
 from docproc.services.search import SearchError, SearchHit, build_hits, checked_query, open_index
 
 # Rank fusion, chosen on bench/retrieval_recall.py (TAT-QA recall@5: 62.8 with the classic
@@ -87,6 +87,21 @@ def hybrid_search(
         weights=(DENSE_WEIGHT, LEXICAL_WEIGHT),
     )
     return build_hits(matter, fused, k, document_ids)
+
+
+def dense_search(
+    matter: Matter, query: str, k: int = 10, *, document_ids: Sequence[int] | None = None
+) -> list[SearchHit]:
+    """The ``k`` passages of ``matter`` (of ``document_ids`` only, when given) closest in
+    meaning to ``query``; ``score`` is the cosine similarity. Answers use it to tell a question
+    the documents touch from one they do not, within the same narrowing as the answer."""
+    if document_ids is None:
+        return search.search(matter, query, k)
+    query = checked_query(query, k)
+    ids, vectors = _vectors_of_documents(matter, document_ids)
+    if len(ids) == 0:
+        return []
+    return build_hits(matter, _nearest(ids, vectors, embed_query(query)[0], k), k, document_ids)
 
 
 def to_passages(hits: Sequence[SearchHit]) -> list[Passage]:

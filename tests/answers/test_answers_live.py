@@ -76,6 +76,31 @@ def test_question_the_documents_do_not_touch_is_answered_without_the_model(index
     assert answer.citations == []
 
 
+def test_question_narrowed_to_a_document_that_does_not_touch_it_is_not_found(index_document):
+    """The relevance check stays within the narrowing: the answer being in another document of
+    the matter does not send the question to the model with the wrong document's passages."""
+    matter, contract = index_document("tiny-narrowed", "msa.pdf", make_text_pdf(CONTRACT))
+    _, pets = index_document(
+        "tiny-narrowed",
+        "pets.pdf",
+        make_text_pdf(["Dogs and cats are welcome in the lobby but must be kept on a leash."]),
+    )
+    nobody_listens = LLMClient(f"http://127.0.0.1:{pick_free_port()}/v1", "none", max_retries=0)
+
+    narrowed = answers.ask(
+        matter, "When are invoices payable?", document_ids=[pets.pk], client=nobody_listens
+    )
+
+    assert (narrowed.found, narrowed.answer, narrowed.citations) == (
+        False,
+        answers.NOT_IN_DOCUMENTS,
+        [],
+    )
+    assert {p["document"] for p in narrowed.context["pages_left_out"]} <= {pets.pk}
+    with pytest.raises(LLMUnavailableError):  # unnarrowed, the contract answers: model asked
+        answers.ask(matter, "When are invoices payable?", client=nobody_listens)
+
+
 def test_model_server_down_is_a_clear_transient_error(index_document):
     matter, _ = index_document("tiny-down", "msa.pdf", make_text_pdf(CONTRACT))
     nobody_listens = LLMClient(
