@@ -163,7 +163,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "docproc API",
     "DESCRIPTION": (
         "Private document intelligence: matters, documents, search, cited answers, summaries "
-        "and extraction. Every error is JSON `{\"code\", \"detail\"}` with a stable `code`."
+        'and extraction. Every error is JSON `{"code", "detail"}` with a stable `code`.'
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -135,6 +135,10 @@ AnswerSerializer = inline_serializer(
         "question": fields.CharField(),
         "answer": fields.CharField(help_text="The answer, with [n] citation markers."),
         "found": fields.BooleanField(),
+        "statements": fields.ListField(
+            child=fields.CharField(),
+            help_text="The text's statements in order; each citation's `statement` indexes this.",
+        ),
         "citations": fields.ListField(child=fields.DictField()),
         "context": fields.DictField(help_text="tokens_used, token_budget, pages_used, ..."),
         "warnings": fields.ListField(child=fields.CharField()),
@@ -148,6 +152,10 @@ SummaryResultSerializer = inline_serializer(
     name="SummaryResult",
     fields={
         "summary": fields.CharField(),
+        "statements": fields.ListField(
+            child=fields.CharField(),
+            help_text="The text's statements in order; each citation's `statement` indexes this.",
+        ),
         "citations": fields.ListField(child=fields.DictField()),
         "coverage": fields.DictField(help_text="pages_covered, pages_total"),
         "cached": fields.BooleanField(),

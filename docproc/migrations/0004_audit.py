@@ -41,35 +41,86 @@ def _on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('docproc', '0003_api_tokens'),
+        ("docproc", "0003_api_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_name', models.CharField(db_index=True, max_length=150)),
-                ('action', models.CharField(choices=[('sign_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('sign_out', 'Signed out'), ('upload', 'Uploaded a document'), ('view_document', 'Viewed a document'), ('view_page', 'Viewed a page'), ('download', 'Downloaded an original'), ('search', 'Searched'), ('ask', 'Asked a question'), ('summary', 'Summarised a document'), ('extract', 'Extracted fields'), ('export', 'Exported audit records'), ('delete', 'Deleted a document'), ('membership_change', 'Changed a membership'), ('token_change', 'Changed an API token'), ('access_denied', 'Was denied access'), ('reprocess', 'Queued a document again'), ('password_supplied', 'Supplied a document password')], db_index=True, max_length=32)),
-                ('matter_slug', models.CharField(blank=True, db_index=True, default='', max_length=100)),
-                ('target_type', models.CharField(blank=True, default='', max_length=50)),
-                ('target_id', models.CharField(blank=True, default='', max_length=64)),
-                ('client_address', models.CharField(blank=True, default='', max_length=64)),
-                ('request_id', models.CharField(blank=True, default='', max_length=64)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to=settings.AUTH_USER_MODEL)),
-                ('matter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='docproc.matter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True)),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_name", models.CharField(db_index=True, max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("sign_in", "Signed in"),
+                            ("sign_in_failed", "Sign-in failed"),
+                            ("sign_out", "Signed out"),
+                            ("upload", "Uploaded a document"),
+                            ("view_document", "Viewed a document"),
+                            ("view_page", "Viewed a page"),
+                            ("download", "Downloaded an original"),
+                            ("search", "Searched"),
+                            ("ask", "Asked a question"),
+                            ("summary", "Summarised a document"),
+                            ("extract", "Extracted fields"),
+                            ("export", "Exported audit records"),
+                            ("delete", "Deleted a document"),
+                            ("membership_change", "Changed a membership"),
+                            ("token_change", "Changed an API token"),
+                            ("access_denied", "Was denied access"),
+                            ("reprocess", "Queued a document again"),
+                            ("password_supplied", "Supplied a document password"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "matter_slug",
+                    models.CharField(blank=True, db_index=True, default="", max_length=100),
+                ),
+                ("target_type", models.CharField(blank=True, default="", max_length=50)),
+                ("target_id", models.CharField(blank=True, default="", max_length=64)),
+                ("client_address", models.CharField(blank=True, default="", max_length=64)),
+                ("request_id", models.CharField(blank=True, default="", max_length=64)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "matter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to="docproc.matter",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['seq'],
-                'default_permissions': ('view',),
+                "ordering": ["seq"],
+                "default_permissions": ("view",),
             },
         ),
         migrations.RunPython(

@@ -6,13 +6,17 @@ shares the most of its content words, and its marker is added (flagged ``inferre
 citation quotes the evidence sentence closest to the statement, is located in the page text,
 and is ``verified`` only if the quote occurs there and supports the statement
 (``citations.statement_support``): a fabricated quote or an invented figure fails.
+
+Citations are per statement (``Citation.statement`` indexes ``AttributedText.statements``): a
+statement reusing another's marker and quote is checked on its own words, so a false claim
+never borrows the verification of a true one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words, locate_quote, statement_support
@@ -33,6 +37,7 @@ class Citation:
     verified: bool
     inferred: bool
     reason: str = ""
+    statement: int = 0  # index into AttributedText.statements
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -40,9 +45,10 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class AttributedText:
-    text: str  # with inline [n] markers, n = Citation.marker
+    text: str  # the statements joined, with inline [n] markers, n = Citation.marker
     citations: tuple[Citation, ...]
     uncited_statements: tuple[str, ...]  # statements no evidence could back at all
+    statements: tuple[str, ...] = ()  # each statement of ``text``, without its markers
 
     @property
     def all_verified(self) -> bool:
@@ -104,15 +110,18 @@ def attribute(
     """Cite every statement of ``text`` against ``evidence``; ``page_texts`` maps
     (document, page) to that page's full text, the ground truth for verification."""
     by_id = {e.id: e for e in evidence}
-    citations: dict[tuple[int, str], Citation] = {}
+    citations: list[Citation] = []
     uncited: list[str] = []
     parts: list[str] = []
+    statements: list[str] = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
         marked = [int(m) for m in _MARKER.findall(sentence)]
         statement = _MARKER.sub("", sentence).strip()
         if not statement:
             continue
+        index = len(statements)
+        statements.append(statement)
         inferred = not marked
         if inferred:
             best = _best_evidence(statement, evidence)
@@ -124,18 +133,14 @@ def attribute(
         for marker in dict.fromkeys(marked):
             item = by_id.get(marker)
             if item is None:
-                citations.setdefault(
-                    (marker, ""),
+                citations.append(
                     Citation(marker, 0, "", 0, "", None, None, False, False,
-                             "cites a passage that was not provided"),
+                             "cites a passage that was not provided", index)
                 )  # fmt: skip
                 continue
             citation = _cite(statement, item, page_texts.get((item.document, item.page)), inferred)
-            key = (marker, citation.quote)
-            if key not in citations or (citation.verified and not citations[key].verified):
-                citations[key] = citation
+            citations.append(replace(citation, statement=index))
         trailing = statement[-1] if statement[-1] in ".!?" else ""
         body = statement[:-1] if trailing else statement
         parts.append(body + "".join(f" [{m}]" for m in dict.fromkeys(marked)) + trailing)
-    ordered = sorted(citations.values(), key=lambda c: (c.marker, c.char_start or 0))
-    return AttributedText(" ".join(parts), tuple(ordered), tuple(uncited))
+    return AttributedText(" ".join(parts), tuple(citations), tuple(uncited), tuple(statements))

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from docproc.pipeline.compress import Evidence
 from docproc.pipeline.llm import ChatMessage
 
-PROMPT_VERSION = "2026-11-28.1"
+# Part of the summary cache key: change it when a prompt, or the shape of a stored result, changes.
+PROMPT_VERSION = "2026-11-28.2"
 NOT_FOUND = "NOT_FOUND"
 
 _RULES = (

@@ -29,6 +29,10 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"
 RETRIEVE_K = 30
 
 
+# The reason a field the model left empty gets (the document page words it "not found").
+NOT_STATED = "not stated in the document"
+
+
 class SchemaError(ValueError):
     """A schema that is unknown or not a JSON Schema object with properties."""
 
@@ -139,7 +143,7 @@ def verify_field(name: str, spec: dict, raw: dict | None, pages: dict[int, str])
     raw = raw or {}
     value, quote = raw.get("value"), raw.get("quote")
     if value is None or value == "" or value == []:
-        return _field(None, reason="not stated in the document")
+        return _field(None, reason=NOT_STATED)
     result = None
     if isinstance(quote, str) and quote.strip():
         located = _locate(quote, pages)

@@ -162,52 +162,14 @@
 
   // --- the summary -----------------------------------------------------------------------------
 
-  var MARKERS = /((?:\s*\[\d{1,4}\])+)([.!?]?)/g;
-
-  function words(text) {
-    var found = {};
-    (String(text || "").toLowerCase().match(/[a-z0-9]+/g) || []).forEach(function (w) { found[w] = true; });
-    return found;
-  }
-
-  // Of one marker's citations (one per distinct quote), those whose quote shares the most
-  // words with the statement; as document_views._closest.
-  function closest(statement, cited) {
-    if (cited.length <= 1) return cited;
-    var mine = words(statement);
-    var scores = cited.map(function (c) {
-      return Object.keys(words(c.quote)).filter(function (w) { return mine[w]; }).length;
-    });
-    var best = Math.max.apply(null, scores);
-    return cited.filter(function (c, i) { return scores[i] === best; });
-  }
-
-  // Statements of the summary text ("body [1] [2]."), each with the citations it names; the
-  // same split as document_views.summary_statements.
-  function statements(text, citations) {
-    var byMarker = {};
+  // The summary's statements, each with its own citations (each citation names the index of the
+  // statement it backs); as document_views.summary_statements.
+  function statements(texts, citations) {
+    var result = (texts || []).map(function (text) { return { text: text, citations: [] }; });
     (citations || []).forEach(function (c) {
-      (byMarker[c.marker] = byMarker[c.marker] || []).push(c);
+      var index = c.statement;
+      if (typeof index === "number" && index >= 0 && index < result.length) result[index].citations.push(c);
     });
-    var result = [];
-    var cursor = 0;
-    var match;
-    MARKERS.lastIndex = 0;
-    while ((match = MARKERS.exec(text)) !== null) {
-      var body = text.slice(cursor, match.index).trim() + match[2];
-      var markers = [];
-      (match[1].match(/\d+/g) || []).forEach(function (n) {
-        n = parseInt(n, 10);
-        if (markers.indexOf(n) === -1) markers.push(n);
-      });
-      cursor = match.index + match[0].length;
-      var cited = [];
-      markers.forEach(function (m) { cited = cited.concat(closest(body, byMarker[m] || [])); });
-      if (body.trim()) result.push({ text: body, citations: cited });
-      else if (result.length) result[result.length - 1].citations = result[result.length - 1].citations.concat(cited);
-    }
-    var rest = text.slice(cursor).trim();
-    if (rest) result.push({ text: rest, citations: [] });
     result.forEach(function (s) {
       s.verified = s.citations.length > 0 && s.citations.every(function (c) { return c.verified; });
     });
@@ -239,7 +201,7 @@
 
   function renderSummary(container, result, base) {
     var list = el("ol", { "class": "statements", "aria-label": "Statements of the summary" });
-    var items = statements(result.summary || "", result.citations || []);
+    var items = statements(result.statements || [], result.citations || []);
     items.forEach(function (s) {
       var li = el("li", { "class": "statement" + (s.verified ? "" : " statement-unverified") }, [
         el("span", { "class": "statement-text", text: s.text })

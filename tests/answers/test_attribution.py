@@ -70,3 +70,23 @@ def test_statement_sharing_nothing_with_any_passage_stays_uncited():
 
     assert result.citations == ()
     assert result.uncited_statements == ("one two three four five six seven eight nine ten",)
+
+
+def test_a_false_statement_reusing_a_true_ones_marker_and_quote_stays_unverified():
+    """Each statement's citation is checked on that statement's words, and says which statement
+    it backs: the true one's verification is not lent to the false one."""
+    result = attribute(
+        "The initial term is thirty-six (36) months [1]. The initial term is 48 months [1].",
+        [TERM],
+        PAGES,
+    )
+
+    assert result.statements == (
+        "The initial term is thirty-six (36) months.",
+        "The initial term is 48 months.",
+    )
+    true, false = result.citations
+    assert true.quote == false.quote
+    assert (true.statement, true.verified) == (0, True)
+    assert (false.statement, false.verified) == (1, False)
+    assert false.reason == "numbers not in the cited text: 48"

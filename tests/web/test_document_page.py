@@ -58,6 +58,7 @@ def store_summary(document, model: str | None = None) -> dict:
     result = {
         "document": document.pk,
         "summary": attributed.text,
+        "statements": list(attributed.statements),
         "citations": [c.as_dict() for c in attributed.citations],
         "coverage": {"pages_covered": 2, "pages_total": 2},
         "warnings": ["Some statements could not be verified against the document: [1], [3]."],
