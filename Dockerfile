@@ -34,4 +34,4 @@ RUN python -m compileall -q docproc workers
 USER docproc
 VOLUME ["/data"]
 EXPOSE 8000
-CMD ["gunicorn", "docproc.wsgi", "--bind=0.0.0.0:8000", "--workers=4", "--timeout=120"]
+CMD ["gunicorn", "docproc.wsgi", "--config=gunicorn.conf.py", "--bind=0.0.0.0:8000"]

@@ -72,15 +72,15 @@ def free_port() -> int:
 
 
 def start_web(port: int) -> subprocess.Popen:
-    """gunicorn with scripts/run.sh's options, on this benchmark's environment; waits for
-    /healthz (database and Redis reachable) to answer 200."""
+    """gunicorn as scripts/run.sh starts it (gunicorn.conf.py), on this benchmark's
+    environment; waits for /healthz (database and Redis reachable) to answer 200."""
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     log = (BENCH_DIR / "web.log").open("wb")
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "docproc.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "2", "--timeout", "120"],
+        + ["--config", str(REPO / "gunicorn.conf.py")],
         cwd=REPO,
         env=dict(os.environ),
         stdout=log,

@@ -182,8 +182,9 @@ else
 	tcp_open 127.0.0.1 "$PORT" &&
 		die "port $PORT is already in use by another program; set DOCPROC_PORT to a free port"
 	log "starting the web server on 127.0.0.1:$PORT (log var/log/web.log)"
+	# Workers, threads and their share of the cores: gunicorn.conf.py (DOCPROC_WEB_WORKERS/_THREADS).
 	start_background web "${SVC_PREFIX[@]}" "$VENV/bin/gunicorn" docproc.wsgi \
-		--bind "127.0.0.1:$PORT" --workers 2 --timeout 120
+		--config "$DOCPROC_ROOT/gunicorn.conf.py" --bind "127.0.0.1:$PORT"
 fi
 
 wait_until() { # wait_until SECONDS NAME PATTERN COMMAND...: poll COMMAND while NAME stays alive
