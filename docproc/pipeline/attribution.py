@@ -22,6 +22,9 @@ from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words, locate_quote, statement_support
 from docproc.pipeline.compress import Evidence
 
+_WORD = re.compile(r"\w")
+# Markers, spaces and closing quotes/brackets at the start of a sentence: they end the one before.
+_CARRIED_OVER = re.compile(r"(?:\s+|[”’»)]|\[(?:doc(?:ument)?\s*)?\d{1,4}\])+", re.IGNORECASE)
 _MARKER = re.compile(r"\s*\[(?:doc(?:ument)?\s*)?(\d{1,4})\]", re.IGNORECASE)
 
 
@@ -114,12 +117,7 @@ def attribute(
     uncited: list[str] = []
     parts: list[str] = []
     statements: list[str] = []
-    for start, end in split_sentences(text):
-        sentence = text[start:end]
-        marked = [int(m) for m in _MARKER.findall(sentence)]
-        statement = _MARKER.sub("", sentence).strip()
-        if not statement:
-            continue
+    for statement, marked in _marked_statements(text):
         index = len(statements)
         statements.append(statement)
         inferred = not marked
@@ -144,3 +142,29 @@ def attribute(
         body = statement[:-1] if trailing else statement
         parts.append(body + "".join(f" [{m}]" for m in dict.fromkeys(marked)) + trailing)
     return AttributedText(" ".join(parts), tuple(citations), tuple(uncited), tuple(statements))
+
+
+def _marked_statements(text: str) -> list[tuple[str, list[int]]]:
+    """The statements of ``text`` (markers removed), each with the markers it carries. What a
+    sentence splitter leaves at the start of the next sentence, or alone, before any word
+    (markers after the full stop, a closing quotation mark: '… of receipt.” [1]',
+    '… are paid. [2] Next…'), belongs to the statement before it."""
+    found: list[tuple[str, list[int]]] = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        prefix = _CARRIED_OVER.match(sentence)
+        if prefix and found:
+            carried = prefix.group(0)
+            previous, previous_marked = found[-1]
+            closing = _MARKER.sub("", carried).strip()
+            markers = [int(m) for m in _MARKER.findall(carried)]
+            found[-1] = (previous + closing, previous_marked + markers)
+            sentence = sentence[prefix.end() :]
+        marked = [int(m) for m in _MARKER.findall(sentence)]
+        statement = _MARKER.sub("", sentence).strip()
+        if _WORD.search(statement):
+            found.append((statement, marked))
+        elif found:
+            previous, previous_marked = found[-1]
+            found[-1] = (previous + statement, previous_marked + marked)
+    return found

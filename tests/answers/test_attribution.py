@@ -90,3 +90,21 @@ def test_a_false_statement_reusing_a_true_ones_marker_and_quote_stays_unverified
     assert (true.statement, true.verified) == (0, True)
     assert (false.statement, false.verified) == (1, False)
     assert false.reason == "numbers not in the cited text: 48"
+
+
+def test_markers_after_the_full_stop_or_a_closing_quote_belong_to_that_statement():
+    result = attribute(
+        "The initial term is thirty-six (36) months. [1] “This Agreement is governed by the laws "
+        "of the State of Delaware.” [2]",
+        [TERM, LAW],
+        PAGES,
+    )
+
+    assert result.statements == (
+        "The initial term is thirty-six (36) months.",
+        "“This Agreement is governed by the laws of the State of Delaware.”",
+    )
+    assert [(c.statement, c.marker, c.inferred, c.verified) for c in result.citations] == [
+        (0, 1, False, True),
+        (1, 2, False, True),
+    ]

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from docproc.api.authentication import BASIC_REFUSED
-from docproc.services import search as search_service
+from docproc.services import retrieval
 from tests.api.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_unexpected_error_gets_500_server_error_without_internals(
     def explode(*args, **kwargs):
         raise RuntimeError("secret internal state")
 
-    monkeypatch.setattr(search_service, "search", explode)
+    monkeypatch.setattr(retrieval, "hybrid_search", explode)
 
     response = api_as(viewer).post(
         f"/api/v1/matters/{matter.pk}/search/", {"query": "x"}, format="json"
