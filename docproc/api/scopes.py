@@ -83,7 +83,7 @@ class ExpensiveVerbThrottle(SimpleRateThrottle):
             return True
 
     def get_cache_key(self, request, view) -> str:
-        if isinstance(request.auth, ApiToken):
+        if isinstance(getattr(request, "auth", None), ApiToken):  # Django requests have none
             ident = f"token-{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"

@@ -9,6 +9,7 @@ the same service as the API (``answers.ask``), audited the same way (``audit.rec
 from __future__ import annotations
 
 import logging
+import math
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
@@ -16,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from docproc.api.scopes import ExpensiveVerbThrottle
 from docproc.models import Document, DocumentStatus
 from docproc.pipeline.llm import (
     ContextOverflowError,
@@ -33,6 +35,21 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = "The language model is unavailable or too slow at the moment; try again shortly."
 BAD_RESPONSE = "The language model returned something unusable; try again."
 INDEX_UNAVAILABLE = "The search index is busy or unavailable at the moment; try again shortly."
+THROTTLED = "You have asked many questions in a short time; try again in {seconds} s."
+
+
+class _AskRate:
+    """The API's ``ask`` rate: the form and the API share one budget per user."""
+
+    throttle_scope = "ask"
+
+
+def _seconds_to_wait(request) -> int | None:
+    """None when the user may ask now, else how long until they may."""
+    throttle = ExpensiveVerbThrottle()
+    if throttle.allow_request(request, _AskRate):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -59,6 +76,12 @@ def ask(request, matter_id: int):
         question = request.POST.get("question", "")
         selected = _selected_documents(request, matter)
         context.update(question=question, selected=set(selected or ()))
+        wait = _seconds_to_wait(request)
+        if wait is not None:
+            context["error"] = THROTTLED.format(seconds=wait)
+            response = render(request, "web/ask.html", context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             answer = answers.ask(matter, question, document_ids=selected)
         except answers.QuestionError as exc:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
+from rest_framework.test import APIClient
 
 from docproc.models import AuditEvent, DocumentStatus
 from docproc.services import answers
@@ -278,3 +279,20 @@ def test_the_model_server_down_is_503_in_plain_words(indexed, no_server):
     )
     assert html.select_one("textarea#question").get_text() == "When are invoices payable?"
     assert html.select_one("section#answer").has_attr("hidden")
+
+
+def test_the_form_shares_the_api_ask_rate_and_says_when_to_retry(settings, viewer, matter):
+    """The form without JavaScript is no way around the API's per-user ask rate: both spend it."""
+    settings.API_RATES = {**settings.API_RATES, "ask": "2/min"}
+    client = client_as(viewer)
+    api = APIClient()
+    api.force_login(viewer)
+
+    first = client.post(f"/matters/{matter.pk}/ask/", {"question": ""})
+    second = api.post(f"/api/v1/matters/{matter.pk}/ask/", {"question": ""}, format="json")
+    third = client.post(f"/matters/{matter.pk}/ask/", {"question": ""})
+
+    assert (first.status_code, second.status_code, third.status_code) == (400, 400, 429)
+    assert third["Retry-After"] == "60"
+    alert = parsed(third).select_one("#ask-error").get_text(" ", strip=True)
+    assert alert == "You have asked many questions in a short time; try again in 60 s."
