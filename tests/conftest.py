@@ -99,13 +99,25 @@ def worker_env(isolated_storage: Path, redis_url: str = TEST_REDIS_URL) -> dict[
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, isolated_storage, isolated_redis):
-    """One real worker for the session, on the test database and the test Redis."""
+def celery_worker(
+    django_db_setup, django_db_blocker, isolated_storage, isolated_redis, tiny_answer_server
+):
+    """One real worker for the session, on the test database and the test Redis. The jobs it
+    runs (summaries, extractions) ask the tiny model's real server, with small reserves."""
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     from workers import app
 
-    worker = WorkerProcess(worker_env(isolated_storage), artifacts / "celery-worker.log")
+    env = worker_env(isolated_storage)
+    env.update(
+        DOCPROC_LLM_BASE_URL=tiny_answer_server.base_url,
+        DOCPROC_LLM_MODEL=tiny_answer_server.model,
+        DOCPROC_LLM_CONTEXT_LENGTH="0",
+        DOCPROC_LLM_SUMMARY_TOKENS="48",
+        DOCPROC_LLM_EXTRACTION_TOKENS="48",
+        DOCPROC_LLM_ANSWER_TOKENS="48",
+    )
+    worker = WorkerProcess(env, artifacts / "celery-worker.log")
     try:
         worker.wait_ready(app)
         yield worker

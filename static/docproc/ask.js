@@ -7,6 +7,10 @@
 (function () {
   "use strict";
 
+  var dp = window.docproc;
+  var el = dp.el;
+  var TOO_MANY = "Too many questions in a short time";
+
   var form = document.getElementById("ask-form");
   if (!form || !window.fetch || !window.TextDecoder || !window.ReadableStream) return;
 
@@ -23,29 +27,12 @@
 
   // --- small DOM helpers ----------------------------------------------------------------------
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "text") node.textContent = attrs[name];
-      else node.setAttribute(name, attrs[name]);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
   function documentUrl(id) {
     return documentBase.replace(/\/0\/$/, "/" + id + "/");
   }
 
   function passageUrl(id, page, start, end) {
-    var base = documentUrl(id);
-    if (start === null || start === undefined || end === null || end === undefined) {
-      return base + "?page=" + page + "#page-" + page;
-    }
-    return base + "?page=" + page + "&start=" + start + "&end=" + end + "#passage";
+    return dp.passageUrl(documentUrl(id), page, start, end);
   }
 
   function showError(text) {
@@ -54,33 +41,6 @@
   }
 
   // --- errors in plain words ------------------------------------------------------------------
-
-  function errorWords(status, body, retryAfter) {
-    var code = body && body.code;
-    var detail = body && body.detail;
-    if (status === 429 || code === "throttled") {
-      return "Too many questions in a short time" +
-        (retryAfter ? "; try again in " + retryAfter + " seconds." : "; wait a moment and try again.");
-    }
-    if (code === "llm_unavailable" || status === 503) {
-      return "The language model is unavailable or too slow at the moment; try again shortly.";
-    }
-    if (code === "llm_bad_response" || status === 502) {
-      return "The language model returned something unusable; try again.";
-    }
-    if (status === 401) return "You are signed out; reload the page to sign in again.";
-    if (status === 403 && detail && /CSRF/i.test(detail)) {
-      return "Your session has changed; reload the page and try again.";
-    }
-    if (body && body.errors) {
-      var messages = [];
-      Object.keys(body.errors).forEach(function (field) {
-        messages = messages.concat(body.errors[field]);
-      });
-      if (messages.length) return messages.join(" ");
-    }
-    return detail || "Something went wrong (HTTP " + status + "); try again.";
-  }
 
   // --- rendering the final answer -------------------------------------------------------------
 
@@ -169,11 +129,6 @@
 
   // --- asking ---------------------------------------------------------------------------------
 
-  function csrfToken() {
-    var input = form.querySelector('input[name="csrfmiddlewaretoken"]');
-    return input ? input.value : "";
-  }
-
   function selectedDocuments() {
     var boxes = form.querySelectorAll('input[name="documents"]:checked');
     return Array.prototype.map.call(boxes, function (box) { return parseInt(box.value, 10); });
@@ -220,7 +175,7 @@
       return true;
     }
     if (event.type === "error") {
-      fail(errorWords(0, event, null));
+      fail(dp.errorWords(0, event, null, TOO_MANY));
       return true;
     }
     return false;
@@ -280,14 +235,14 @@
       headers: {
         "Content-Type": "application/json",
         Accept: "application/x-ndjson, application/json",
-        "X-CSRFToken": csrfToken()
+        "X-CSRFToken": dp.csrfToken()
       },
       body: JSON.stringify(payload)
     })
       .then(function (response) {
         if (!response.ok) {
           return response.json().catch(function () { return null; }).then(function (body) {
-            fail(errorWords(response.status, body, response.headers.get("Retry-After")));
+            fail(dp.errorWords(response.status, body, response.headers.get("Retry-After"), TOO_MANY));
           });
         }
         return read(response);

@@ -6,6 +6,12 @@
 (function () {
   "use strict";
 
+  var dp = window.docproc;
+  var el = dp.el;
+  var passageUrl = dp.passageUrl;
+  var errorWords = dp.errorWords;
+  var readJson = dp.readJson;
+
   var passage = document.getElementById("passage");
   if (passage) passage.focus(); // scrolls to it, and reading continues from there
 
@@ -16,19 +22,6 @@
 
   // --- small DOM helpers ----------------------------------------------------------------------
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "text") node.textContent = attrs[name];
-      else node.setAttribute(name, attrs[name]);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
   function setText(node, text) {
     if (node && node.textContent !== text) node.textContent = text;
   }
@@ -38,51 +31,7 @@
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
-  function passageUrl(base, page, start, end) {
-    if (start === null || start === undefined || end === null || end === undefined) {
-      return base + "?page=" + page + "#page-" + page;
-    }
-    return base + "?page=" + page + "&start=" + start + "&end=" + end + "#passage";
-  }
-
   // --- the API ---------------------------------------------------------------------------------
-
-  function csrfToken(form) {
-    var input = form.querySelector('input[name="csrfmiddlewaretoken"]');
-    return input ? input.value : "";
-  }
-
-  // What went wrong, in plain words, from the status and the API's {"code", "detail"} body.
-  function errorWords(status, body, retryAfter) {
-    var code = body && body.code;
-    var detail = body && body.detail;
-    if (status === 429 || code === "throttled") {
-      return "Too many requests in a short time" +
-        (retryAfter ? "; try again in " + retryAfter + " seconds." : "; wait a moment and try again.");
-    }
-    if (code === "llm_unavailable" || status === 503) {
-      return "The language model is unavailable or too slow at the moment; try again shortly.";
-    }
-    if (code === "llm_bad_response" || status === 502) {
-      return "The language model returned something unusable; try again.";
-    }
-    if (status === 401) return "You are signed out; reload the page to sign in again.";
-    if (status === 403 && detail && /CSRF/i.test(detail)) {
-      return "Your session has changed; reload the page and try again.";
-    }
-    if (body && body.errors) {
-      var messages = [];
-      Object.keys(body.errors).forEach(function (field) {
-        messages = messages.concat(body.errors[field]);
-      });
-      if (messages.length) return messages.join(" ");
-    }
-    return detail || "Something went wrong (HTTP " + status + "); try again.";
-  }
-
-  function readJson(response) {
-    return response.json().catch(function () { return null; });
-  }
 
   function post(url, form, payload) {
     return fetch(url, {
@@ -91,7 +40,7 @@
       headers: {
         "Content-Type": "application/json",
         Accept: "application/json",
-        "X-CSRFToken": csrfToken(form)
+        "X-CSRFToken": dp.csrfToken()
       },
       body: JSON.stringify(payload)
     });

@@ -6,7 +6,7 @@
 // otherwise (so documents uploaded or deleted in another tab or through the API show up too),
 // and at once when upload.js reports an upload. Nothing is fetched while the tab is hidden.
 //
-// Other scripts use window.docproc: csrfToken(), announce(text) and documents.upsert(doc) /
+// Other scripts use window.docproc: window.docproc.csrfToken(), announce(text) and documents.upsert(doc) /
 // documents.refresh().
 (function () {
   "use strict";
@@ -32,14 +32,6 @@
 
   // --- shared helpers -------------------------------------------------------------------------
 
-  // Django's CSRF token: from a {% csrf_token %} input on the page, else from its cookie.
-  function csrfToken() {
-    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
-    if (input && input.value) return input.value;
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function announce(text) {
     if (!announcer) return;
     // Clear first so that the same sentence twice is announced twice.
@@ -54,7 +46,7 @@
 
   // fetch with the session and the CSRF token; resolves to {ok, status, body} (never rejects).
   function send(method, url, payload) {
-    var headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+    var headers = { Accept: "application/json", "X-CSRFToken": window.docproc.csrfToken() };
     var options = { method: method, credentials: "same-origin", headers: headers };
     if (payload !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -286,7 +278,6 @@
   });
 
   window.docproc = window.docproc || {};
-  window.docproc.csrfToken = csrfToken;
   window.docproc.announce = announce;
   window.docproc.documents = { upsert: upsert, refresh: refresh };
 

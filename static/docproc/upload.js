@@ -31,12 +31,6 @@
     return window.docproc || {};
   }
 
-  function csrfToken() {
-    if (shared().csrfToken) return shared().csrfToken();
-    var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
-    return token ? token.value : "";
-  }
-
   // 104857600 → "104,857,600", as the server writes the limit.
   function grouped(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -155,7 +149,7 @@
     }));
     xhr.open("POST", url);
     xhr.setRequestHeader("Accept", "application/json");
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("X-CSRFToken", window.docproc.csrfToken());
     xhr.send(body);
   }
 

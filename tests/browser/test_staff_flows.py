@@ -254,3 +254,42 @@ def test_question_can_be_asked_with_the_keyboard_alone(browser, manager, index_d
 
     browser.find("#not-found", timeout=ANSWER_WAIT_S)
     browser.shot("keyboard-not-found")
+
+
+def test_summary_and_fields_are_made_by_the_worker_and_shown_without_reload(
+    browser, viewer, index_document, celery_worker
+):
+    """The buttons start jobs the real worker runs against the tiny model's real server; the
+    page polls them and renders what came back, saying in words what could not be verified."""
+    matter, document = index_document(
+        "browser-jobs",
+        "lease.pdf",
+        make_text_pdf(["The tenant pays rent of 900 euros on the first day of each month."]),
+    )
+    Membership.objects.create(matter=matter, user=viewer, role=Role.VIEWER)
+    browser.sign_in("viewer")
+    browser.open(f"/documents/{document.pk}/")
+    marker = uuid.uuid4().hex
+    browser.js("window.__pageMarker = arguments[0];", marker)
+
+    # The summary: the tiny model's words cite nothing, so its one statement says so
+    browser.find("#summary-form button[type=submit]").click()
+    statement = browser.find("#summary ol.statements > li.statement", timeout=ANSWER_WAIT_S)
+    browser.shot("1-summary")
+    assert statement.find_element(By.CSS_SELECTOR, ".statement-text").text == (TINY_REPLY)
+    assert "statement-unverified" in statement.get_attribute("class").split()
+    assert "unverified" in statement.text
+    assert browser.text_of("#summary-error").strip() == ""
+
+    # The fields of the contract schema: each row says in words what became of it
+    browser.find("#fields-form button[type=submit]").click()
+    rows = browser.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#fields-result tr.field"),
+        "the extracted fields",
+        timeout=ANSWER_WAIT_S,
+    )
+    browser.shot("2-fields")
+    statuses = {row.find_element(By.CSS_SELECTOR, ".field-status").text for row in rows}
+    assert statuses and statuses <= {"verified", "not verified", "not found"}
+    assert browser.text_of("#fields-error").strip() == ""
+    assert browser.js("return window.__pageMarker;") == marker, "the page was reloaded"
