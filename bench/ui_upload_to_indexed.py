@@ -167,7 +167,7 @@ def report(pages: int, runs: list[Run], web_port: int) -> None:
         return statistics.median(values)
 
     print(f"\n== upload -> 'Ready' in the UI, {pages}-page text PDF ({len(runs)} runs)")
-    print(f"service: gunicorn (gunicorn.conf.py) on 127.0.0.1:{web_port}, one Celery worker (2 children)")
+    print(f"service: gunicorn (gunicorn.conf.py) on 127.0.0.1:{web_port}, one Celery worker")
     for number, run in enumerate(runs, start=1):
         print(
             f"  run {number}: UI {run.ui_s:.2f} s | server created->indexed {run.server_s:.2f} s"

@@ -1,10 +1,9 @@
-"""BM25 over chunk texts: identifiers found whole and by their parts, Okapi scores, speed."""
+"""BM25 over chunk texts: identifiers found whole and by their parts, Okapi scores."""
 
 from __future__ import annotations
 
 import math
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -159,20 +158,13 @@ def test_scores_equal_okapi_bm25_computed_term_by_term():
         assert score == pytest.approx(expected[i], rel=1e-9)
 
 
-def test_building_ten_thousand_chunks_takes_under_a_second_and_a_query_under_5_ms():
+def test_among_ten_thousand_chunks_the_one_with_the_identifier_ranks_first():
+    """At a matter's scale the identifier still decides (speed: bench/lexical_speed.py)."""
     rng = random.Random(1)
-    words = [f"w{n}" for n in range(20_000)] + "section 4.2(b) acc-00931 1,250,000".split()
+    words = [f"w{n}" for n in range(20_000)] + "section 4.2(b) 1,250,000".split()
     texts = [" ".join(rng.choices(words, k=150)) for _ in range(10_000)]
-    LexicalIndex.build(list(range(100)), texts[:100])  # warm up imports and caches
+    texts[7_321] += " transfers to acc-00931 were frozen"
 
-    started = time.perf_counter()
     index = LexicalIndex.build(list(range(10_000)), texts)
-    build_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    for n in range(100):
-        index.search(f"w{n} w{n + 1} section 4.2(b) acc-00931", 50)
-    query_seconds = (time.perf_counter() - started) / 100
 
-    # Measured ~0.4 s and ~0.3 ms on 2 cores; the bounds leave room for a loaded machine.
-    assert build_seconds < 1.0
-    assert query_seconds < 0.005
+    assert index.search("w5 w6 section ACC-00931", 5)[0][0] == 7_321
