@@ -59,13 +59,20 @@ class AttributedText:
 
 
 MAX_QUOTE_CHARS = 400
+_QUOTATION_MARKS = " “”\"'‘’«»"
 
 
 def _best_span(statement: str, evidence: Evidence) -> tuple[int, int]:
-    """Span (within evidence.text) to quote: the run of evidence sentences from the first to
-    the last that share words with the statement if it is short enough, else the single
-    sentence sharing the most."""
+    """Span (within evidence.text) to quote: the sentences holding the statement when it is
+    a quotation of the evidence (an extractive answer's sentences are), else the run of
+    evidence sentences from the first to the last that share words with the statement if it
+    is short enough, else the single sentence sharing the most."""
     spans = split_sentences(evidence.text) or [(0, len(evidence.text))]
+    quoted = locate_quote(statement.strip(_QUOTATION_MARKS), evidence.text)
+    if quoted is not None:  # the sentences holding it, unless they are too long to quote
+        around = [(a, b) for a, b in spans if a < quoted[1] and b > quoted[0]]
+        start, end = around[0][0], around[-1][1]
+        return (start, end) if end - start <= MAX_QUOTE_CHARS else quoted
     words = content_words(statement)
     overlaps = [len(words & content_words(evidence.text[a:b])) for a, b in spans]
     best = max(range(len(spans)), key=lambda i: (overlaps[i], -i))

@@ -108,3 +108,17 @@ def test_markers_after_the_full_stop_or_a_closing_quote_belong_to_that_statement
         (0, 1, False, True),
         (1, 2, False, True),
     ]
+
+
+def test_a_statement_quoting_the_evidence_cites_the_sentence_it_quotes_not_the_passage():
+    page = "Invoices are payable within thirty days. Late invoices carry interest at four percent."
+    fees = Evidence(1, 13, 6, "fees.pdf", 1, 0, len(page), page)
+
+    result = attribute(
+        "“Late invoices carry interest at four percent.” [1]", [fees], {(6, 1): page}
+    )
+
+    (citation,) = result.citations
+    assert citation.quote == "Late invoices carry interest at four percent."
+    assert page[citation.char_start : citation.char_end] == citation.quote
+    assert citation.verified is True
