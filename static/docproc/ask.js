@@ -142,6 +142,7 @@
     form.setAttribute("aria-busy", "true");
     showError("");
     stream.textContent = "";
+    stream.classList.remove("answer-stream-set-aside");
     section.hidden = true;
     section.textContent = "";
     statusLine.textContent = "Asking: finding the passages that answer the question…";
@@ -167,6 +168,9 @@
       return false;
     }
     if (event.type === "answer") {
+      // Words the checked answer does not use (it quotes the documents instead, or says they
+      // hold no answer) stay visible, labelled as set aside.
+      if (event.method !== "generated") stream.classList.add("answer-stream-set-aside");
       renderAnswer(event);
       statusLine.textContent = event.found ? "The answer is ready." : "The documents do not contain an answer.";
       finish();

@@ -129,6 +129,9 @@ def test_upload_becomes_ready_without_reload_then_answer_cites_the_passage_on_sc
     seen = browser.js("return window.__seen;")
     assert seen["stream"], "no streamed text was shown"
     assert TINY_REPLY in browser.text_of("#answer-stream")  # the model's words, as they came
+    # ... which cite nothing: the answer quotes the documents, and the words are set aside
+    stream_classes = browser.find("#answer-stream").get_attribute("class").split()
+    assert "answer-stream-set-aside" in stream_classes
     assert seen["streamAt"] <= seen["answerAt"]
     browser.find("#context-accounting")
     browser.shot("6-answer")
