@@ -30,6 +30,11 @@ _STOPWORDS = frozenset(
 )
 MIN_QUOTE_CHARS = 8
 SUPPORT_THRESHOLD = 0.5
+# Words that turn a sentence into its opposite. They are stopwords for the word share, so the
+# share alone cannot tell "may sublet" from "may not sublet"; the negation check can.
+_NEGATIONS = frozenset("not no never neither nor cannot without none nothing nobody".split())
+_PLAIN_WORD = re.compile(r"[a-z]+(?:'t)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
 def _normalize_char(ch: str) -> str:
@@ -107,10 +112,25 @@ def _names(statement: str) -> set[str]:
     return found
 
 
+def _negated(text: str) -> bool:
+    return any(
+        word in _NEGATIONS or word.endswith("n't") for word in _PLAIN_WORD.findall(normalize(text))
+    )
+
+
+def _closest_sentence(statement: str, evidence: str) -> str:
+    """The sentence of ``evidence`` sharing the most content words with ``statement``."""
+    words = content_words(statement)
+    sentences = [s for s in _SENTENCE_END.split(evidence) if s.strip()] or [evidence]
+    return max(sentences, key=lambda sentence: len(words & content_words(sentence)))
+
+
 def statement_support(statement: str, quotes: Sequence[str]) -> Support:
     """Whether ``quotes`` back ``statement``: every number and every name (capitalised word) in
-    it occurs in them, and at least half its content words do. A weak model that invents a
-    figure or a party fails here; a negation it drops does not (a lexical check cannot see it)."""
+    it occurs in them, at least half its content words do, and it is negated ("not", "no",
+    "never", "-n't"...) exactly when the quoted sentence closest to it is. A weak model that
+    invents a figure or a party, or turns "may" into "may not", fails here. A paraphrase of a
+    negation ("prohibited" for "not allowed") fails too: unverified, never wrongly verified."""
     evidence = " ".join(quotes)
     missing_numbers = numbers(statement) - numbers(evidence)
     if missing_numbers:
@@ -126,6 +146,8 @@ def statement_support(statement: str, quotes: Sequence[str]) -> Support:
     share = len(words & evidence_words) / len(words)
     if share < SUPPORT_THRESHOLD:
         return Support(False, f"only {share:.0%} of the statement's words are in the cited text")
+    if _negated(statement) != _negated(_closest_sentence(statement, evidence)):
+        return Support(False, "the statement and the cited text differ in negation")
     return Support(True, "")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.pipeline.citations import (
+    Support,
     locate_quote,
     normalize,
     statement_support,
@@ -87,3 +88,38 @@ def test_statement_naming_something_the_quote_does_not_is_not_supported():
         False,
         "names not in the cited text: custodictum",
     )
+
+
+LEASE = (
+    "The tenant may sublet the premises with the landlord's written consent. "
+    "Pets are not allowed in the building."
+)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "The tenant may not sublet the premises.",  # a negation added
+        "The tenant can't sublet the premises with consent.",
+        "Pets are allowed in the building.",  # a negation dropped
+    ],
+)
+def test_a_statement_saying_the_opposite_of_its_quote_is_not_supported(statement):
+    support = statement_support(statement, [LEASE])
+
+    assert (support.supported, support.reason) == (
+        False,
+        "the statement and the cited text differ in negation",
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "The tenant may sublet the premises with written consent.",
+        "Pets are not allowed in the building.",  # the negated sentence, restated
+        "No pets are allowed in the building.",
+    ],
+)
+def test_a_statement_agreeing_with_the_closest_quoted_sentence_is_supported(statement):
+    assert statement_support(statement, [LEASE]) == Support(True, "")
