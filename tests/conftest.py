@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from django.conf import settings
 from docproc.pipeline.llm import LLMClient
 from docproc.pipeline.llm_server import default_model_path
 from docproc.services import ingestion, matters
-from tests.llm.helpers import ServeLLMProcess
+from tests.llm.helpers import ServeLLMProcess, pick_free_port
 from tests.llm.tiny_gguf import write_tiny_gguf
 from workers.process import REPO, WorkerProcess
 
@@ -113,9 +114,9 @@ def celery_worker(
         DOCPROC_LLM_BASE_URL=tiny_answer_server.base_url,
         DOCPROC_LLM_MODEL=tiny_answer_server.model,
         DOCPROC_LLM_CONTEXT_LENGTH="0",
-        DOCPROC_LLM_SUMMARY_TOKENS="48",
-        DOCPROC_LLM_EXTRACTION_TOKENS="48",
-        DOCPROC_LLM_ANSWER_TOKENS="48",
+        DOCPROC_LLM_SUMMARY_TOKENS=str(TINY_REPLY_TOKENS),
+        DOCPROC_LLM_EXTRACTION_TOKENS=str(TINY_REPLY_TOKENS),
+        DOCPROC_LLM_ANSWER_TOKENS=str(TINY_REPLY_TOKENS),
     )
     worker = WorkerProcess(env, artifacts / "celery-worker.log")
     try:
@@ -163,15 +164,23 @@ def tiny_gguf(tmp_path_factory):
     return write_tiny_gguf(tmp_path_factory.mktemp("llm") / "tiny.gguf")
 
 
-@pytest.fixture(scope="session")
-def tiny_llm_process(tiny_gguf):
-    # One thread: the tiny model needs no more (and see smollm2_process).
-    server = ServeLLMProcess(tiny_gguf, TINY_CONTEXT, "tiny", TINY_MODEL, threads=1)
+@contextmanager
+def served(model_path, context: int, name: str, model: str):
+    """``serve_llm``'s server for ``model_path``, ready; stopped on exit. One thread: the tiny
+    model needs no more, and on busy cores llama.cpp's second spinning thread makes decoding
+    10-50x slower instead of faster (bench/llm_speed.py)."""
+    server = ServeLLMProcess(model_path, context, name, model, threads=1)
     try:
         server.wait_ready()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_process(tiny_gguf):
+    with served(tiny_gguf, TINY_CONTEXT, "tiny", TINY_MODEL) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -183,16 +192,8 @@ def tiny_llm_server(tiny_llm_process):
 
 @pytest.fixture(scope="session")
 def smollm2_process():
-    # One thread: on a machine whose cores are busy (other tests, a worker), llama.cpp's second
-    # spinning thread makes decoding 10-50x slower instead of faster (bench/llm_speed.py).
-    server = ServeLLMProcess(
-        default_model_path(), SMOLLM2_CONTEXT, "smollm2", SMOLLM2_MODEL, threads=1
-    )
-    try:
-        server.wait_ready()
+    with served(default_model_path(), SMOLLM2_CONTEXT, "smollm2", SMOLLM2_MODEL) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -207,16 +208,36 @@ def smollm2_server(smollm2_process):
 ANSWER_CONTEXT = 1024
 
 
+# What the service may spend on the model's reply within the tiny model's 1,024 tokens.
+TINY_REPLY_TOKENS = 48
+
+
 @pytest.fixture(scope="session")
 def tiny_answer_server(tiny_gguf):
     """A client of the tiny model (replies "one two three ... ten") with a 1,024-token context."""
-    server = ServeLLMProcess(tiny_gguf, ANSWER_CONTEXT, "tiny-answers", TINY_MODEL, threads=1)
-    try:
-        server.wait_ready()
+    with served(tiny_gguf, ANSWER_CONTEXT, "tiny-answers", TINY_MODEL) as server:
         with LLMClient(server.base_url, TINY_MODEL, timeout_s=30.0) as client:
             yield client
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def answers_from_tiny_model(settings, tiny_answer_server):
+    """The service's LLM is the tiny model's real server, with reserves that fit its context."""
+    settings.LLM_BASE_URL = tiny_answer_server.base_url
+    settings.LLM_MODEL = tiny_answer_server.model
+    settings.LLM_CONTEXT_LENGTH = 0
+    settings.LLM_ANSWER_TOKENS = TINY_REPLY_TOKENS
+    settings.LLM_SUMMARY_TOKENS = TINY_REPLY_TOKENS
+    settings.LLM_EXTRACTION_TOKENS = TINY_REPLY_TOKENS
+    return tiny_answer_server
+
+
+@pytest.fixture
+def llm_down(settings):
+    """An LLM address nobody listens on: anything that needs the model fails fast."""
+    settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
+    settings.LLM_MAX_RETRIES = 0
+    settings.LLM_TIMEOUT_S = 2.0
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from docproc.models import Job, JobStatus
 from docproc.services import extraction, jobs
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
 from workers.tasks import run_job
 
 pytestmark = pytest.mark.django_db
@@ -32,21 +31,6 @@ def indexed(index_document, make_member):
     matter, document = index_document("api-jobs", "msa.pdf", make_text_pdf(PAGES))
     viewer = make_member("viewer", "vera", in_matter=matter)
     return matter, document, viewer
-
-
-@pytest.fixture
-def tiny_llm(settings, tiny_answer_server):
-    settings.LLM_BASE_URL = tiny_answer_server.base_url
-    settings.LLM_MODEL = tiny_answer_server.model
-    settings.LLM_SUMMARY_TOKENS = 48
-    settings.LLM_EXTRACTION_TOKENS = 48
-
-
-@pytest.fixture
-def llm_down(settings):
-    settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
-    settings.LLM_MAX_RETRIES = 0
-    settings.LLM_TIMEOUT_S = 2.0
 
 
 def start(api, document, kind: str, body: dict, capture):
@@ -83,7 +67,7 @@ def test_async_summary_is_202_with_a_queued_job_and_its_status_url(
 
 
 def test_a_summary_job_run_by_the_worker_task_succeeds_with_the_summary(
-    indexed, api_as, queued, tiny_llm, django_capture_on_commit_callbacks
+    indexed, api_as, queued, answers_from_tiny_model, django_capture_on_commit_callbacks
 ):
     _, document, viewer = indexed
     job_id = start(api_as(viewer), document, "summary", {}, django_capture_on_commit_callbacks)
@@ -100,7 +84,7 @@ def test_a_summary_job_run_by_the_worker_task_succeeds_with_the_summary(
 
 
 def test_an_extraction_job_succeeds_with_the_fields(
-    indexed, api_as, queued, tiny_llm, django_capture_on_commit_callbacks
+    indexed, api_as, queued, answers_from_tiny_model, django_capture_on_commit_callbacks
 ):
     _, document, viewer = indexed
     response = start(

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +18,6 @@ PAGES = [
 
 
 @pytest.fixture
-def use_server(settings):
-    def point_at(client):
-        settings.LLM_BASE_URL = client.base_url
-        settings.LLM_MODEL = client.model
-        settings.LLM_ANSWER_TOKENS = 48
-        settings.LLM_SUMMARY_TOKENS = 48
-
-    return point_at
-
-
-@pytest.fixture
 def indexed(index_document, make_member):
     matter, document = index_document("api-llm", "msa.pdf", make_text_pdf(PAGES))
     viewer = make_member("viewer", "vera", in_matter=matter)
@@ -37,10 +25,9 @@ def indexed(index_document, make_member):
 
 
 def test_ask_returns_an_answer_with_verified_citations_and_accounting(
-    indexed, api_as, use_server, tiny_answer_server
+    indexed, api_as, answers_from_tiny_model
 ):
     matter, _, viewer = indexed
-    use_server(tiny_answer_server)
 
     response = api_as(viewer).post(
         f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
@@ -57,11 +44,8 @@ def test_ask_returns_an_answer_with_verified_citations_and_accounting(
     assert body["context"]["tokens_used"] <= body["context"]["token_budget"]
 
 
-def test_streamed_ask_is_json_lines_ending_in_the_answer(
-    indexed, api_as, use_server, tiny_answer_server
-):
+def test_streamed_ask_is_json_lines_ending_in_the_answer(indexed, api_as, answers_from_tiny_model):
     matter, _, viewer = indexed
-    use_server(tiny_answer_server)
 
     response = api_as(viewer).post(
         f"/api/v1/matters/{matter.pk}/ask/",
@@ -109,11 +93,8 @@ def test_empty_question_is_invalid(indexed, api_as):
     assert "question" in response.json()["errors"]
 
 
-def test_llm_server_down_is_503_llm_unavailable(indexed, api_as, settings):
+def test_llm_server_down_is_503_llm_unavailable(indexed, api_as, llm_down):
     matter, _, viewer = indexed
-    settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
-    settings.LLM_MAX_RETRIES = 0
-    settings.LLM_TIMEOUT_S = 2.0
 
     response = api_as(viewer).post(
         f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
@@ -131,9 +112,8 @@ def test_summary_of_a_document_still_processing_is_409(api_as, make_document, vi
     assert (response.status_code, response.json()["code"]) == (409, "conflict")
 
 
-def test_summary_states_coverage(indexed, api_as, use_server, tiny_answer_server):
+def test_summary_states_coverage(indexed, api_as, answers_from_tiny_model):
     _, document, viewer = indexed
-    use_server(tiny_answer_server)
 
     response = api_as(viewer).post(f"/api/v1/documents/{document.pk}/summary/", {}, format="json")
 

@@ -33,7 +33,6 @@ from tests.api.conftest import (  # noqa: F401  (fixtures are found by name)
     viewer,
 )
 from tests.browser import chromium
-from tests.conftest import TINY_MODEL
 from workers.process import REPO
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -166,15 +165,3 @@ def browser(request, live_server):
         yield Browser(launched.driver, live_server.url, request.node.name)
     finally:
         launched.quit()
-
-
-@pytest.fixture
-def answering_llm(settings, tiny_answer_server):
-    """Answers come from the tiny model's real server (it replies "one two three ... ten", which
-    cites nothing, so the service answers with verified quotes), with a small answer reserve as
-    in tests/answers."""
-    settings.LLM_BASE_URL = tiny_answer_server.base_url
-    settings.LLM_MODEL = TINY_MODEL
-    settings.LLM_CONTEXT_LENGTH = 0
-    settings.LLM_ANSWER_TOKENS = 48
-    return tiny_answer_server

@@ -75,7 +75,7 @@ def page_widths(browser) -> tuple[int, int]:
 
 
 def test_upload_becomes_ready_without_reload_then_answer_cites_the_passage_on_screen(
-    browser, manager, matter, celery_worker, fresh_indexes, answering_llm
+    browser, manager, matter, celery_worker, fresh_indexes, answers_from_tiny_model
 ):
     # Given a manager signed in on the matter page
     browser.sign_in("manager")

@@ -14,7 +14,6 @@ from rest_framework.test import APIClient
 from docproc.models import AuditEvent, DocumentStatus
 from docproc.services import answers
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -39,26 +38,6 @@ def target(href: str) -> tuple[str, int, int, int, str]:
     parts = urlsplit(href)
     query = {k: int(v[0]) for k, v in parse_qs(parts.query).items()}
     return parts.path, query["page"], query["start"], query["end"], parts.fragment
-
-
-@pytest.fixture
-def use_server(settings):
-    """Point the answer service at a real LLM server (as the API tests do)."""
-
-    def point_at(client):
-        settings.LLM_BASE_URL = client.base_url
-        settings.LLM_MODEL = client.model
-        settings.LLM_ANSWER_TOKENS = 48
-
-    return point_at
-
-
-@pytest.fixture
-def no_server(settings):
-    """An LLM address nobody listens on: anything that needs the model fails fast."""
-    settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
-    settings.LLM_MAX_RETRIES = 0
-    settings.LLM_TIMEOUT_S = 2.0
 
 
 @pytest.fixture
@@ -120,10 +99,9 @@ def test_an_anonymous_visitor_is_sent_to_login(matter):
 
 
 def test_the_answer_is_rendered_with_citations_linked_to_their_passages(
-    indexed, use_server, tiny_answer_server
+    indexed, answers_from_tiny_model
 ):
     matter, contract, _, viewer = indexed
-    use_server(tiny_answer_server)
     pages = {page.number: page.text for page in contract.pages.all()}
 
     response = client_as(viewer).post(
@@ -149,18 +127,15 @@ def test_the_answer_is_rendered_with_citations_linked_to_their_passages(
     )
 
 
-def test_the_context_accounting_says_what_was_used_and_left_out(
-    indexed, use_server, tiny_answer_server
-):
+def test_the_context_accounting_says_what_was_used_and_left_out(indexed, answers_from_tiny_model):
     matter, contract, lease, viewer = indexed
-    use_server(tiny_answer_server)
     question = "When are invoices payable?"
     names = {contract.pk: "msa.pdf", lease.pk: "lease.pdf"}
 
     response = client_as(viewer).post(f"/matters/{matter.pk}/ask/", {"question": question})
 
     accounting = parsed(response).select_one("section#answer #context-accounting")
-    expected = answers.ask(matter, question, client=tiny_answer_server).context
+    expected = answers.ask(matter, question, client=answers_from_tiny_model).context
     used = [a.get_text() for a in accounting.select('ul[aria-label="Pages used"] a')]
     left_out = [a.get_text() for a in accounting.select('ul[aria-label="Pages left out"] a')]
     assert accounting.select_one(".tokens").get_text(" ", strip=True) == (
@@ -175,9 +150,8 @@ def test_the_context_accounting_says_what_was_used_and_left_out(
     assert ("msa.pdf, page 1" in used, "lease.pdf, page 1" in left_out) == (True, True)
 
 
-def test_the_answer_shown_is_audited(indexed, use_server, tiny_answer_server):
+def test_the_answer_shown_is_audited(indexed, answers_from_tiny_model):
     matter, _, _, viewer = indexed
-    use_server(tiny_answer_server)
 
     client_as(viewer).post(f"/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"})
 
@@ -189,7 +163,7 @@ def test_the_answer_shown_is_audited(indexed, use_server, tiny_answer_server):
     assert record.details["citations"] and all(c["verified"] for c in record.details["citations"])
 
 
-def test_a_question_the_documents_do_not_answer_says_so_without_the_model(indexed, no_server):
+def test_a_question_the_documents_do_not_answer_says_so_without_the_model(indexed, llm_down):
     matter, _, _, viewer = indexed
 
     response = client_as(viewer).post(
@@ -213,10 +187,9 @@ def test_a_question_the_documents_do_not_answer_says_so_without_the_model(indexe
 
 
 def test_narrowing_to_one_document_answers_from_that_document_only(
-    indexed, use_server, tiny_answer_server
+    indexed, answers_from_tiny_model
 ):
     matter, contract, lease, viewer = indexed
-    use_server(tiny_answer_server)
 
     response = client_as(viewer).post(
         f"/matters/{matter.pk}/ask/",
@@ -265,7 +238,7 @@ def test_an_empty_question_is_400_with_the_reason_in_an_alert(viewer, matter):
     assert AuditEvent.objects.filter(action="ask").count() == 0
 
 
-def test_the_model_server_down_is_503_in_plain_words(indexed, no_server):
+def test_the_model_server_down_is_503_in_plain_words(indexed, llm_down):
     matter, _, _, viewer = indexed
 
     response = client_as(viewer).post(
