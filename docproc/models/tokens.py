@@ -49,7 +49,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
     secret_hash = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the whole token
     scopes = models.JSONField(default=list)  # a subset of Scope values
-    # Empty: every matter the user is a member of (membership is still required).
+    # Not limited: every matter the user is a member of (membership is still required).
+    # Limited: only ``matters``; none left (all deleted) means none, never all.
+    limited_to_matters = models.BooleanField(default=False)
     matters = models.ManyToManyField(Matter, blank=True, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -77,9 +79,11 @@ class ApiToken(models.Model):
 
     @cached_property
     def matter_ids(self) -> frozenset[int] | None:
-        """The matters this token is limited to, or None when it is not limited."""
-        ids = frozenset(self.matters.values_list("pk", flat=True))
-        return ids or None
+        """The matters this token is limited to (possibly none, once they are deleted), or None
+        when it is not limited."""
+        if not self.limited_to_matters:
+            return None
+        return frozenset(self.matters.values_list("pk", flat=True))
 
     @property
     def state(self) -> str:

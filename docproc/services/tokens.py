@@ -96,6 +96,7 @@ def create_token(
                     secret_hash=hash_token(plaintext),
                     scopes=scope_list,
                     expires_at=expires_at,
+                    limited_to_matters=bool(matters),
                 )
                 token.matters.set(matters)
                 _record(actor, token, "created")

@@ -305,6 +305,23 @@ def test_a_matter_limited_token_gets_404_for_any_other_matter(
     assert response.json()["code"] == "not_found"
 
 
+def test_a_token_whose_only_matter_is_deleted_sees_no_matter_not_every_matter(
+    make_token, two_matters, matter, other_matter
+):
+    user, here, there = two_matters
+    plaintext, token = make_token(user, "read", matters=[matter])
+
+    here.delete()  # a matter with documents cannot be deleted
+    matter.delete()
+    client = bearer(plaintext)
+
+    assert client.get("/api/v1/matters/").json()["results"] == []
+    assert client.get(f"/api/v1/matters/{other_matter.pk}/").status_code == 404
+    assert client.get(f"/api/v1/documents/{there.pk}/").status_code == 404
+    token.refresh_from_db()
+    assert (token.limited_to_matters, token.matter_ids) == (True, frozenset())
+
+
 def test_a_matter_limited_token_reads_its_own_matter(make_token, two_matters, matter):
     user, here, _ = two_matters
     plaintext, _ = make_token(user, "read", matters=[matter])
