@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -60,6 +62,7 @@ def test_a_user_granted_the_audit_permission_sees_the_console(auditor, history):
     response = signed_in(auditor).get("/console/")
 
     assert response.status_code == 200
+    assert seqs_on_page(response) == [5, 4, 3, 2, 1]
 
 
 def test_staff_without_the_audit_permission_are_refused_and_the_refusal_is_recorded(staff):
@@ -127,6 +130,20 @@ def test_the_list_shows_fifty_records_a_page_newest_first(superuser):
     first, second = client.get("/console/"), client.get("/console/?page=2")
 
     assert seqs_on_page(first) == list(range(60, 10, -1))
+    assert seqs_on_page(second) == list(range(10, 0, -1))
+
+
+def test_the_older_records_link_keeps_the_filter_and_opens_the_next_page(superuser):
+    for n in range(60):
+        audit.record(None, Action.SEARCH, details={"n": n})
+    audit.record(None, Action.EXPORT)
+    client = signed_in(superuser)
+
+    first = client.get("/console/?action=search")
+    older = re.search(r'<a href="([^"]+)" rel="next">', first.content.decode()).group(1)
+    second = client.get("/console/" + html.unescape(older))
+
+    assert html.unescape(older) == "?action=search&page=2"
     assert seqs_on_page(second) == list(range(10, 0, -1))
 
 
