@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
@@ -440,22 +440,25 @@ class AuditFilter:
         """From query parameters ``user``, ``matter``, ``action``, ``from``, ``to`` (ISO 8601
         date or date and time; without an offset, in the server's time zone)."""
         errors: dict[str, str] = {}
+        for name in cls.PARAMS:
+            if "\x00" in (params.get(name) or ""):
+                errors[name] = "contains a NUL character."
         action = (params.get("action") or "").strip()
-        if action and action not in Action.values:
+        if action and action not in Action.values and "action" not in errors:
             errors["action"] = f"{action!r} is not an audited action."
         times = {}
         for name in ("from", "to"):
             raw = (params.get(name) or "").strip()
             times[name] = None
-            if raw:
+            if raw and name not in errors:
                 try:
                     value = datetime.fromisoformat(raw)
-                except ValueError:
+                    if timezone.is_naive(value):
+                        value = timezone.make_aware(value)
+                    # In UTC: the database refuses offsets beyond its range (e.g. -21:06).
+                    times[name] = value.astimezone(UTC)
+                except (ValueError, OverflowError):
                     errors[name] = f"{raw!r} is not a date or a date and time (ISO 8601)."
-                    continue
-                if timezone.is_naive(value):
-                    value = timezone.make_aware(value)
-                times[name] = value
         if errors:
             raise AuditFilterError(errors)
         return cls(

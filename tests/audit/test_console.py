@@ -122,6 +122,30 @@ def test_an_invalid_filter_is_400_and_says_what_is_wrong(superuser, history):
     assert "is not an audited action" in response.content.decode()
 
 
+def test_a_nul_character_in_a_filter_is_400_not_a_database_error(superuser, history):
+    response = signed_in(superuser).get("/console/?user=a%00b&matter=x%00")
+
+    assert response.status_code == 400
+    assert response.context["errors"] == {
+        "user": "contains a NUL character.",
+        "matter": "contains a NUL character.",
+    }
+
+
+@pytest.mark.parametrize("path", ["/console/", "/api/v1/audit/"])
+def test_a_time_with_an_offset_the_database_cannot_store_is_converted_to_utc(
+    superuser, history, path
+):
+    # 2025-03-03 12:00 at -21:06 is 2025-03-04 09:06 UTC: records 4 and 5 are later.
+    response = signed_in(superuser).get(f"{path}?from=2025-03-03T12:00:00-21:06")
+
+    assert response.status_code == 200
+    if path == "/console/":
+        assert seqs_on_page(response) == [5, 4]
+    else:
+        assert [r["seq"] for r in response.json()["results"]] == [5, 4]
+
+
 def test_the_list_shows_fifty_records_a_page_newest_first(superuser):
     for n in range(60):
         audit.record(None, Action.SEARCH, details={"n": n})
