@@ -59,7 +59,22 @@ def resolve_schema(schema: str | dict) -> dict:
         raise SchemaError("The schema must be an object with at least one property.")
     if len(properties) > 50:
         raise SchemaError("The schema has more than 50 properties.")
+    for name, spec in properties.items():
+        # Each field is asked for, and checked, on its own: it must stand alone.
+        if not isinstance(spec, dict):
+            raise SchemaError(f"Property {name!r} must be a schema object, not {spec!r}.")
+        if _refers(spec):
+            raise SchemaError(f"Property {name!r} uses a reference; give its schema inline.")
     return schema
+
+
+def _refers(node) -> bool:
+    """Whether a schema uses ``$ref``/``$dynamicRef`` anywhere inside."""
+    if isinstance(node, dict):
+        return any(k in ("$ref", "$dynamicRef") or _refers(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_refers(item) for item in node)
+    return False
 
 
 # Bounds on what the model may write, enforced by the server's grammar: an unbounded string

@@ -78,6 +78,24 @@ def test_unusable_schemas_are_refused(schema):
         resolve_schema(schema)
 
 
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        ({"type": "object", "properties": {"x": True}},
+         "Property 'x' must be a schema object, not True."),
+        ({"type": "object", "$defs": {"d": {"type": "string"}},
+          "properties": {"x": {"anyOf": [{"$ref": "#/$defs/d"}]}}},
+         "Property 'x' uses a reference; give its schema inline."),
+    ],
+)  # fmt: skip
+def test_fields_that_cannot_be_asked_for_alone_are_refused_with_the_reason(schema, reason):
+    """Valid JSON Schema, but each field is asked for and checked on its own."""
+    with pytest.raises(SchemaError) as refused:
+        resolve_schema(schema)
+
+    assert str(refused.value) == reason
+
+
 def test_model_schema_asks_for_a_bounded_nullable_value_and_a_quote():
     schema = llm_schema({"type": "array", "items": {"type": "string"}, "description": "x"})
 
