@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from docproc.api import serializers
-from docproc.api.errors import ConflictError, error_body
+from docproc.api.errors import ConflictError, error_body, json_exception_handler
 from docproc.api.job_views import job_accepted
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
@@ -109,6 +109,9 @@ class AskView(ApiView):
             except LLMError as exc:
                 api_exc = _translate(exc)
                 body = error_body(api_exc.default_code, str(api_exc.detail))
+                yield json.dumps({"type": "error", **body}) + "\n"
+            except Exception as exc:  # the 200 has gone out: the error is the last event
+                body = json_exception_handler(exc, {"view": self}).data
                 yield json.dumps({"type": "error", **body}) + "\n"
 
         response = StreamingHttpResponse(events(), content_type="application/x-ndjson")

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from docproc.services import retrieval
+from docproc.services.search import IndexUnavailableError
 from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,30 @@ def test_streamed_ask_is_json_lines_ending_in_the_answer(indexed, api_as, answer
     assert response.status_code == 200
     assert response["Content-Type"] == "application/x-ndjson"
     assert events[0]["type"] == "delta" and events[-1]["type"] == "answer"
+
+
+def test_a_stream_that_fails_after_it_began_ends_in_an_error_event(indexed, api_as, monkeypatch):
+    """The 200 has gone out when retrieval fails: the error is the stream's last event."""
+    matter, _, viewer = indexed
+
+    def needs_rebuild(*args, **kwargs):
+        raise IndexUnavailableError("This matter's search index must be rebuilt.")
+
+    monkeypatch.setattr(retrieval, "hybrid_search", needs_rebuild)
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When?", "stream": True}, format="json"
+    )
+
+    events = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert response.status_code == 200
+    assert events == [
+        {
+            "type": "error",
+            "code": "temporarily_unavailable",
+            "detail": "This matter's search index must be rebuilt.",
+        }
+    ]
 
 
 def test_ask_by_a_non_member_is_not_found(indexed, api_as, make_user):
