@@ -29,7 +29,7 @@ class JobDetailView(ApiView):
     """``GET jobs/{id}/``: ``queued`` → ``running`` → ``succeeded`` (with ``result``) or
     ``failed`` (with ``error``)."""
 
-    scopes = {"GET": Scope.READ}
+    scopes = {"GET": Scope.EXTRACT}  # a job is a summary or an extraction, and holds its result
 
     def get(self, request, job_id):
         job = Job.objects.filter(pk=job_id, user=request.user).first()

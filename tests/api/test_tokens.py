@@ -166,12 +166,13 @@ ENDPOINTS = [
     ("delete", "/api/v1/documents/{document}/", None, "write", 200),
     ("get", "/api/v1/documents/{document}/pages/1/", None, "read", 200),
     ("get", "/api/v1/documents/{document}/chunks/", None, "read", 200),
+    ("get", "/api/v1/documents/{document}/original/", None, "read", 404),  # no blob stored
     ("post", "/api/v1/documents/{document}/password/", {"password": "x"}, "write", 409),
     ("post", "/api/v1/documents/{document}/reprocess/", None, "write", 409),
     ("get", "/api/v1/documents/{document}/summary/", None, "extract", 409),
     ("post", "/api/v1/documents/{document}/summary/", {}, "extract", 409),
     ("post", "/api/v1/documents/{document}/extract/", {"schema": "contract"}, "extract", 409),
-    ("get", "/api/v1/jobs/{job}/", None, "read", 200),
+    ("get", "/api/v1/jobs/{job}/", None, "extract", 200),
 ]
 
 
