@@ -1,14 +1,16 @@
-"""Django admin for operators: matters and memberships are editable; documents and deletion
-receipts are read-only records. Deleting a document here goes through
-``services.documents.delete_document``, so its file, pages, chunks and vectors go too and a
-receipt is written, exactly as from the API."""
+"""Django admin for operators: matters and memberships are editable; documents, deletion
+receipts and API tokens are read-only records (a token is made on the API tokens page or with
+``manage.py create_api_token``, the only places its secret is ever shown, and revoked here
+with an action that goes through ``services.tokens.revoke``, so it is audited). Deleting a
+document here goes through ``services.documents.delete_document``, so its file, pages, chunks
+and vectors go too and a receipt is written, exactly as from the API."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from docproc.models import AuditEvent, DeletionReceipt, Document, Matter, Membership
-from docproc.services import audit
+from docproc.models import ApiToken, AuditEvent, DeletionReceipt, Document, Matter, Membership
+from docproc.services import audit, tokens
 from docproc.services.documents import delete_document
 
 
@@ -185,3 +187,48 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "scope_list", "matter_list", "expires_at", "state"]
+    list_filter = ["revoked_at", "expires_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    fields = [
+        "prefix",
+        "name",
+        "user",
+        "scopes",
+        "limited_to_matters",
+        "matters",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]  # fmt: skip (never the secret's hash)
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, token: ApiToken) -> str:
+        return ", ".join(token.scopes)
+
+    @admin.display(description="matters")
+    def matter_list(self, token: ApiToken) -> str:
+        if not token.limited_to_matters:
+            return "all of the user's"
+        return ", ".join(token.matters.values_list("slug", flat=True)) or "none (deleted)"
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke_tokens(self, request, queryset) -> None:
+        revoked = sum(tokens.revoke(token, actor=request.user) for token in queryset)
+        self.message_user(request, f"{revoked} token(s) revoked.")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked, not deleted: the audit log names it
