@@ -103,7 +103,7 @@ def _shown_extraction(user, document: Document) -> Job | None:
         Job.objects.filter(
             document=document, user=user, kind=JobKind.EXTRACT, status=JobStatus.SUCCEEDED
         )
-        .exclude(result=None)
+        .filter(result__isnull=False)
         .order_by(F("finished_at").desc(nulls_last=True), "-created_at")
         .first()
     )

@@ -19,6 +19,7 @@
 
   var POLL_FIRST_MS = 1000;
   var POLL_MAX_MS = 5000;
+  var MAX_BLIPS = 12; // a minute of lost connection at POLL_MAX_MS
 
   // --- small DOM helpers ----------------------------------------------------------------------
 
@@ -65,16 +66,27 @@
       done();
     }
 
+    // Poll the job. Only a lost connection or a gateway error (5xx) is retried, a bounded
+    // number of times in a row: the job runs on regardless, and starting it again would
+    // make a second one.
+    var blips = 0;
+
+    function retry(url) {
+      blips += 1;
+      if (blips > MAX_BLIPS) fail("Lost track of the job; reload the page to see its result.");
+      else follow(url, POLL_MAX_MS);
+    }
+
     function follow(url, wait) {
       window.setTimeout(function () {
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) {
+            if (response.status >= 500) return retry(url);
             return readJson(response).then(function (body) {
-              if (!response.ok) {
+              blips = 0;
+              if (!response.ok || !body) {
                 fail(errorWords(response.status, body, response.headers.get("Retry-After")));
-                return;
-              }
-              if (body.status === "succeeded") {
+              } else if (body.status === "succeeded") {
                 setText(options.progress, options.words.done);
                 done();
                 options.onResult(body.result);
@@ -85,11 +97,7 @@
                 follow(url, Math.min(wait * 1.5, POLL_MAX_MS));
               }
             });
-          })
-          .catch(function () {
-            // A network blip: keep following, the job runs on regardless.
-            follow(url, POLL_MAX_MS);
-          });
+          }, function () { retry(url); });
       }, wait);
     }
 
