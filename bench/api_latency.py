@@ -6,7 +6,7 @@ against the same endpoints with one client in the same run, and the error count 
 
 The service runs as scripts/run.sh starts it: gunicorn with gunicorn.conf.py (or
 --gunicorn-args to try others), a real Celery worker, PostgreSQL
-(DOCPROC_DATABASE_URL, default the docproc_bench database, created if missing), Redis db 13, a
+(DOCPROC_BENCH_DATABASE_URL, default the docproc_bench database, created if missing), Redis db 13, a
 fresh data directory. The corpus (PubMedQA abstracts and TAT-QA reports from ../shared/data, as
 text files) goes through the real ingestion pipeline into one matter.
 
@@ -27,13 +27,9 @@ Exits 1 if any request failed (non-2xx, an error event in a stream, or an except
 
 from __future__ import annotations
 
-import os
-
-BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/docproc_bench"
-os.environ.setdefault("DOCPROC_DATABASE_URL", BENCH_DATABASE_URL)
-
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
 import shlex  # noqa: E402
@@ -49,6 +45,7 @@ from dataclasses import dataclass, field  # noqa: E402
 
 import httpx  # noqa: E402
 from harness import (  # noqa: E402
+    BENCH_DATABASE_URL,
     BENCH_DIR,
     REPO,
     SHARED_DATA,
@@ -564,29 +561,10 @@ def print_streamed(result: StreamedAsks) -> None:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DOCPROC_DATABASE_URL if it does not exist; the
-    web server's concurrency is what is measured, which SQLite would serialise."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(os.environ["DOCPROC_DATABASE_URL"])
-    if "postgresql" not in config["ENGINE"]:
-        raise SystemExit("this benchmark needs PostgreSQL: set DOCPROC_DATABASE_URL=postgres://...")
-    params = {
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": config.get("PORT") or 5432,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"created the database {config['NAME']}")
+def require_postgres() -> None:
+    """The web server's concurrency is what is measured, which SQLite would serialise."""
+    if not BENCH_DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("this benchmark needs PostgreSQL: set DOCPROC_BENCH_DATABASE_URL")
 
 
 def parse_args() -> argparse.Namespace:
@@ -710,7 +688,7 @@ def measure(args: argparse.Namespace, started: list[Background]) -> bool:
 
 def main() -> None:
     args = parse_args()
-    ensure_database()
+    require_postgres()
 
     def terminate(signum, frame):
         raise SystemExit(128 + signum)

@@ -18,8 +18,16 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
 BENCH_DIR = Path(tempfile.mkdtemp(prefix="docproc-bench-"))
-os.environ.setdefault("DOCPROC_REDIS_URL", "redis://127.0.0.1:6379/13")
-os.environ.setdefault("DOCPROC_BROKER_URL", os.environ["DOCPROC_REDIS_URL"])
+# Never a running service's data, whatever the shell exports: the harness empties its Redis
+# database and fills its database. DOCPROC_BENCH_REDIS_URL / _DATABASE_URL choose others.
+BENCH_REDIS_URL = os.environ.get("DOCPROC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+BENCH_DATABASE_URL = os.environ.get(
+    "DOCPROC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/docproc_bench"
+)
+os.environ["DOCPROC_REDIS_URL"] = os.environ["DOCPROC_BROKER_URL"] = BENCH_REDIS_URL
+os.environ["DOCPROC_DATABASE_URL"] = BENCH_DATABASE_URL
+for _name in ("DOCPROC_REDIS_URL_FILE", "DOCPROC_BROKER_URL_FILE", "DOCPROC_DATABASE_URL_FILE"):
+    os.environ.pop(_name, None)
 os.environ["DOCPROC_BLOB_DIR"] = str(BENCH_DIR / "blobs")
 os.environ["DOCPROC_INDEX_DIR"] = str(BENCH_DIR / "index")
 os.environ.setdefault("DOCPROC_DATA_DIR", str(BENCH_DIR))
@@ -34,7 +42,32 @@ from django.core.management import call_command  # noqa: E402
 
 
 def prepare_database() -> None:
+    """The bench database, created if it is PostgreSQL and missing, and migrated."""
+    _create_postgres_database(BENCH_DATABASE_URL)
     call_command("migrate", verbosity=0)
+
+
+def _create_postgres_database(url: str) -> None:
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(url)
+    if "postgresql" not in config["ENGINE"]:
+        return
+    params = {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": config.get("PORT") or 5432,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+            print(f"created the database {config['NAME']}")
 
 
 def unique_slug(prefix: str) -> str:

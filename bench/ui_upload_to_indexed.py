@@ -5,7 +5,7 @@ server-side time the same document took from created to indexed, measured in the
 
 The service runs for real: gunicorn on a free loopback port (as scripts/run.sh starts it, with
 whitenoise serving the collected static files), a real Celery worker, the configured database
-(DOCPROC_DATABASE_URL, e.g. .../docproc_bench) and Redis database 13 (bench/harness.py).
+(DOCPROC_BENCH_DATABASE_URL, default .../docproc_bench) and Redis database 13 (bench/harness.py).
 Headless chromium (tests/browser/chromium.py) signs in, opens a fresh matter's page and hands
 the PDF to its file input. The page itself timestamps the file input's change event and, with a
 MutationObserver, the moment the document's row first reads "Ready", so the figure includes the
