@@ -112,6 +112,11 @@ def _cite(
     )  # fmt: skip
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` markers (for text whose markers name something else)."""
+    return _MARKER.sub("", text)
+
+
 def attribute(
     text: str,
     evidence: Sequence[Evidence],

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from docproc.models import Chunk, Document, DocumentStatus, Summary
-from docproc.pipeline.attribution import attribute
+from docproc.pipeline.attribution import attribute, strip_markers
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.compress import Evidence
 from docproc.pipeline.llm import LLMClient
@@ -98,8 +98,9 @@ def _renumber(items: Sequence[Evidence]) -> list[Evidence]:
 
 def _summarise(
     client: LLMClient, window: Sequence[Evidence], partial: bool, covered: set[int] | None = None
-) -> tuple[str, int]:
-    """Summarise one window; adds the pages that reached the model to ``covered``."""
+) -> tuple[str, int, list[Evidence]]:
+    """Summarise one window; adds the pages that reached the model to ``covered``. Returns the
+    text, the tokens spent and the evidence as numbered in the prompt (what its [n] name)."""
     numbered = _renumber(window)
     messages, kept = llm_context.fit_prompt(
         client,
@@ -110,7 +111,8 @@ def _summarise(
     if covered is not None:
         covered.update(e.page for e in kept)
     completion = client.chat(messages, max_tokens=settings.LLM_SUMMARY_TOKENS)
-    return completion.text.strip(), completion.prompt_tokens + completion.completion_tokens
+    spent = completion.prompt_tokens + completion.completion_tokens
+    return completion.text.strip(), spent, list(kept)
 
 
 def cached(document: Document, model: str) -> dict | None:
@@ -146,13 +148,13 @@ def summarize(
         raise SummaryError("No passage of the document fits the model's context window.")
     windows = _windows(units, budget, counter)
     if len(windows) == 1:
-        text, spent = _summarise(client, windows[0], partial=False, covered=covered)
+        text, spent, sent = _summarise(client, windows[0], partial=False, covered=covered)
         tokens += spent
         rounds = 1
     else:
         sections = []
         for window in windows:
-            text, spent = _summarise(client, window, partial=True, covered=covered)
+            text, spent, _ = _summarise(client, window, partial=True, covered=covered)
             tokens += spent
             first, last = window[0], window[-1]
             sections.append(
@@ -164,7 +166,7 @@ def summarize(
             rounds += 1
             groups = _windows(sections, budget, counter)
             if len(groups) == 1:
-                text, spent = _summarise(client, groups[0], partial=False)
+                text, spent, _ = _summarise(client, groups[0], partial=False)
                 tokens += spent
                 break
             if rounds > MAX_ROUNDS or len(groups) == len(sections):
@@ -175,7 +177,7 @@ def summarize(
                 )
             merged = []
             for group in groups:
-                summary, spent = _summarise(client, group, partial=True)
+                summary, spent, _ = _summarise(client, group, partial=True)
                 tokens += spent
                 merged.append(
                     Evidence(len(merged) + 1, group[0].chunk, document.pk, document.filename,
@@ -183,7 +185,13 @@ def summarize(
                 )  # fmt: skip
             sections = merged
 
-    attributed = attribute(text, passages, llm_context.page_texts(passages))
+    if len(windows) == 1:
+        # Its [n] name the passages as numbered in its prompt (split sentences included).
+        attributed = attribute(text, sent, llm_context.page_texts(sent))
+    else:
+        # Its [n] name section summaries, not passages: each statement is attributed anew to
+        # the passage of the document sharing the most of its words.
+        attributed = attribute(strip_markers(text), passages, llm_context.page_texts(passages))
     warnings = []
     if skipped:
         warnings.append(
