@@ -56,6 +56,7 @@ class Item:
     text: str
     paragraphs: list[Span]
     labels: list[str] = field(default_factory=list)
+    table: Span | None = None  # the span of its table, if it has one
 
 
 @dataclass
@@ -97,26 +98,28 @@ def pubmedqa(limit: int | None) -> Corpus:
 def tatqa(limit: int | None) -> Corpus:
     data = json.loads((SHARED_DATA / "tatqa" / "tatqa_dataset_dev.json").read_text())
     items, questions = {}, []
-    table_only = 0
     for entry in data:
         key = entry["table"]["uid"]
         paragraphs = sorted(entry["paragraphs"], key=lambda p: p["order"])
-        text, spans = _page([p["text"].strip() for p in paragraphs])
-        items[key] = Item(key, f"report-{key[:8]}.txt", text, spans)
+        # The table first, as docproc's office parser renders one: a row a line, cells
+        # separated by " | " (a table block), then the report's paragraphs.
+        table = "\n".join(" | ".join(c.strip() for c in row) for row in entry["table"]["table"])
+        text, spans = _page([table] + [p["text"].strip() for p in paragraphs])
+        items[key] = Item(key, f"report-{key[:8]}.txt", text, spans[1:], table=spans[0])
         for q in entry["questions"]:
-            rel = [int(r) for r in q["rel_paragraphs"]]
-            if not rel:
-                table_only += 1
-                continue
-            questions.append(Question(q["question"], key, [spans[r - 1] for r in rel], q))
+            gold = [spans[int(r)] for r in q["rel_paragraphs"]]
+            if q["answer_from"] in ("table", "table-text"):
+                gold.append(spans[0])
+            questions.append(Question(q["question"], key, gold, q))
     questions = questions[:limit]
     wanted = {q.item for q in questions}
     # Keep every report in the corpus (distractors), whatever the question sample.
     note = (
-        f"{len(questions)} questions with related paragraphs ({table_only} answered from the "
-        f"table alone left out); questions on {len(wanted)} of {len(items)} reports"
+        f"{len(questions)} questions, tables in the corpus (gold: the table for table "
+        f"questions, table and related paragraphs for table-text ones); questions on "
+        f"{len(wanted)} of {len(items)} reports"
     )
-    return Corpus("TAT-QA dev (financial)", items, questions, note)
+    return Corpus("TAT-QA dev (financial, paragraphs and tables)", items, questions, note)
 
 
 class Embedder:
@@ -169,22 +172,19 @@ class Loaded:
 
 
 def load(corpus: Corpus, embedder: Embedder, max_tokens: int | None = None) -> Loaded:
-    """Chunk each item with the project's chunker (the service's settings unless
-    ``max_tokens`` is given), embed, store, and build the matter's index."""
+    """Store each item as a one-page document and run the pipeline's own chunk and embed
+    stages on it (section and document headers included; embeddings through ``embedder``),
+    then build the matter's index once."""
     from django.conf import settings
 
     from docproc.models import Chunk, Document, Page
-    from docproc.pipeline.chunk import chunk_pages
-    from docproc.pipeline.model_files import embedding_model_id
-    from docproc.pipeline.tokens import word_piece_counter
-    from docproc.pipeline.types import PageText
-    from docproc.services import indexes, matters
+    from docproc.services import indexes, ingestion, matters
 
     matter = matters.get_or_create_matter(unique_slug("bench-recall"))[0]
-    counter = word_piece_counter()
-    model = embedding_model_id()
+    ingestion.embed_texts = embedder
+    if max_tokens:
+        settings.CHUNK_MAX_TOKENS = max_tokens
     documents: dict[str, int] = {}
-    rows, texts, sizes = [], [], []
     for item in corpus.items.values():
         document = Document.objects.create(
             matter=matter,
@@ -192,41 +192,22 @@ def load(corpus: Corpus, embedder: Embedder, max_tokens: int | None = None) -> L
             filename=item.filename,
             file_type="txt",
             size_bytes=len(item.text.encode()),
-            status="indexed",
+            status="chunking",
             page_count=1,
         )
-        Page.objects.create(document=document, number=1, text=item.text)
+        Page.objects.create(document=document, number=1, text=item.text, blocks=_blocks(item))
         documents[item.key] = document.pk
-        chunks = chunk_pages(
-            [PageText(1, item.text)],
-            counter,
-            max_tokens=max_tokens or settings.CHUNK_MAX_TOKENS,
-            overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
-        )
-        for c in chunks:
-            rows.append((document.pk, c))
-            texts.append(c.text)
-            sizes.append(c.token_count)
-    vectors = embedder(texts)
-    Chunk.objects.bulk_create(
-        (
-            Chunk(
-                document_id=document_id,
-                ordinal=c.ordinal,
-                page=c.page,
-                char_start=c.char_start,
-                char_end=c.char_end,
-                text=c.text,
-                token_count=c.token_count,
-                text_sha256=hashlib.sha256(c.text.encode()).hexdigest(),
-                embedding=vector.tobytes(),
-                embedding_model=model,
-            )
-            for (document_id, c), vector in zip(rows, vectors, strict=True)
-        ),
-        batch_size=1000,
-    )
+        ingestion.chunk(document.pk)
+    chunks = Chunk.objects.filter(document__matter=matter)
+    # One batch for the whole corpus (as fast as the worker's batches), then each document's
+    # embed stage finds its vectors in the cache.
+    embedder(list(chunks.values_list("text", flat=True)))
+    for pk in documents.values():
+        ingestion.embed(pk)
+    Document.objects.filter(matter=matter).update(status="indexed")
     indexes.rebuild(matter)
+    texts = list(chunks.values_list("text", flat=True))
+    sizes = list(chunks.values_list("token_count", flat=True))
     return Loaded(
         corpus,
         matter,
@@ -236,6 +217,17 @@ def load(corpus: Corpus, embedder: Embedder, max_tokens: int | None = None) -> L
         float(np.mean([len(t) for t in texts])),
         float(np.mean(sizes)),
     )
+
+
+def _blocks(item: Item) -> list[list]:
+    """The page's blocks as the parser would store them: its table marked as one."""
+    from docproc.pipeline.parse import text_blocks
+
+    if item.table is None:
+        return [[b.kind, b.char_start, b.char_end] for b in text_blocks(item.text)]
+    start, end = item.table
+    rest = [[b.kind, b.char_start + end, b.char_end + end] for b in text_blocks(item.text[end:])]
+    return [["table", start, end], *rest]
 
 
 def overlaps(span: Span, spans: Sequence[Span]) -> bool:
@@ -303,8 +295,10 @@ def evaluate(loaded: Loaded, baseline: Baseline, k: int = 10) -> list[Ranks]:
     from docproc.pipeline.embed import embed_query
     from docproc.services import retrieval, search
 
+    before = retrieval.Levers(document_context=False, section_context=False, page_fusion=False)
     systems = [Ranks("baseline (1000/200 chars, dense)"), Ranks("dense (project chunks)"),
-               Ranks("hybrid (dense + BM25, RRF)")]  # fmt: skip
+               Ranks("hybrid (all levers: the service)"),
+               Ranks("hybrid before (dense + BM25 only)")]  # fmt: skip
     for question in loaded.corpus.questions:
         started = time.perf_counter()
         vector = embed_query(question.text)[0]
@@ -316,6 +310,10 @@ def evaluate(loaded: Loaded, baseline: Baseline, k: int = 10) -> list[Ranks]:
         started = time.perf_counter()
         hybrid = retrieval.hybrid_search(loaded.matter, question.text, k)
         systems[2].seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        previous = retrieval.hybrid_search(loaded.matter, question.text, k, levers=before)
+        systems[3].seconds.append(time.perf_counter() - started)
+        systems[3].ranks.append(first_gold_rank(hit_spans(loaded, previous), question))
         systems[0].ranks.append(first_gold_rank(base, question))
         systems[1].ranks.append(first_gold_rank(hit_spans(loaded, dense), question))
         systems[2].ranks.append(first_gold_rank(hit_spans(loaded, hybrid), question))
@@ -331,7 +329,7 @@ def sweep(loaded: Loaded, depth: int = 100) -> None:
     from docproc.services import indexes, retrieval
 
     index = indexes.readers.get(loaded.matter.pk)
-    lexical = retrieval.lexical_indexes.get(loaded.matter.pk, index)
+    lexical = retrieval.matter_data.get(loaded.matter.pk, index).lexical
     spans = {
         pk: (loaded.item_of_document[doc], (start, end))
         for pk, doc, start, end in Chunk.objects.filter(document__matter=loaded.matter).values_list(
@@ -394,7 +392,7 @@ def report(loaded: Loaded, baseline: Baseline, systems: list[Ranks]) -> None:
             f"{s.name:36s} {s.recall(1):6.1f} {s.recall(5):6.1f} {s.recall(10):6.1f} "
             f"{s.mrr():7.3f}  {summary_ms(s.seconds)}"
         )
-    base, dense, hybrid = systems
+    base, dense, hybrid, _ = systems
     print(
         f"hybrid - baseline: R@5 {hybrid.recall(5) - base.recall(5):+.1f} points, "
         f"R@10 {hybrid.recall(10) - base.recall(10):+.1f}; hybrid - dense: "

@@ -49,6 +49,11 @@ class Document(models.Model):
     reason = models.TextField(blank=True, default="")
     page_count = models.IntegerField(null=True, blank=True)
     chunk_count = models.IntegerField(null=True, blank=True)
+    # What the document is (organisation, form, period, title, file name), derived from its
+    # opening text: indexed with every chunk for search, never shown as document text.
+    context = models.TextField(blank=True, default="")
+    # The context's vector (same model as the chunks'), for document-aware dense search.
+    context_embedding = models.BinaryField(null=True, blank=True)
     # A password supplied for an encrypted PDF, kept only until parsing has used it.
     pending_password = models.CharField(max_length=512, blank=True, default="")
     uploaded_by = models.ForeignKey(
@@ -103,6 +108,9 @@ class Chunk(models.Model):
     char_end = models.IntegerField()
     text = models.TextField()
     token_count = models.IntegerField()
+    # The heading the chunk falls under and, for a table row, the table's column header:
+    # indexed for search, never shown or cited as document text.
+    context = models.TextField(blank=True, default="")
     text_sha256 = models.CharField(max_length=64)
     embedding = models.BinaryField(null=True, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True, default="")

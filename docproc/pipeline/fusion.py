@@ -8,10 +8,13 @@ few ranks so that agreement between rankings matters more than any single top po
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
+
+# How much a page's further matching passages add to its best one (page_fusion).
+PAGE_SUPPORT = 0.3
 
 
 def reciprocal_rank_fusion(
@@ -47,3 +50,35 @@ def reciprocal_rank_fusion(
     order = {item: position for position, item in enumerate(scores)}
     fused = sorted(scores, key=lambda item: (-scores[item], best_rank[item], order[item]))
     return [(item, scores[item]) for item in fused]
+
+
+def page_fusion(
+    ranked: Sequence[tuple[T, float]],
+    page_of: Mapping[T, Hashable],
+    *,
+    support: float = PAGE_SUPPORT,
+) -> list[tuple[T, float]]:
+    """Re-rank passages by their page: one page, one vote, with its best passage first.
+
+    A page's score is its best passage's score plus ``support`` times the sum of the scores of
+    its other passages: a page matched by several passages (a table, a clause and its
+    exceptions) rises above one with a single lucky match. The result lists each page's best
+    passage in page order, then the remaining passages in their first order, so the top of the
+    list covers as many distinct pages as possible and nothing is dropped. Items missing from
+    ``page_of`` count as pages of their own. Deterministic: ties keep the input order.
+    """
+    best: dict[Hashable, tuple[T, float]] = {}
+    totals: dict[Hashable, float] = {}
+    first: dict[Hashable, int] = {}
+    for position, (item, score) in enumerate(ranked):
+        page = page_of.get(item, ("item", item))
+        if page not in best:
+            best[page] = (item, score)
+            totals[page] = score
+            first[page] = position
+        else:
+            totals[page] += support * score
+    pages = sorted(best, key=lambda p: (-totals[p], first[p]))
+    leaders = [(best[p][0], totals[p]) for p in pages]
+    chosen = {item for item, _ in leaders}
+    return leaders + [(item, score) for item, score in ranked if item not in chosen]

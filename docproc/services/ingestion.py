@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
 from docproc.pipeline.chunk import chunk_pages
+from docproc.pipeline.context import document_context, section_contexts
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.model_files import embedding_model_id
 from docproc.pipeline.ocr import OcrEngine
@@ -282,8 +283,9 @@ def chunk(document_id: int) -> bool:
     document = _document(document_id)
     if document is None:
         return False
+    pages = _stored_pages(document_id)
     chunks = chunk_pages(
-        _stored_pages(document_id),
+        pages,
         word_piece_counter(),
         max_tokens=settings.CHUNK_MAX_TOKENS,
         overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
@@ -297,6 +299,8 @@ def chunk(document_id: int) -> bool:
             "Tesseract OCR and reprocess it).",
         )
         return False
+    sections = section_contexts(pages, chunks)
+    context = document_context(document.filename, pages)
     wanted = [(c.ordinal, c.page, c.char_start, c.char_end, _sha(c.text)) for c in chunks]
     with transaction.atomic():
         stored = list(
@@ -317,10 +321,11 @@ def chunk(document_id: int) -> bool:
                     char_start=c.char_start,
                     char_end=c.char_end,
                     text=c.text,
+                    context=section,
                     token_count=c.token_count,
                     text_sha256=_sha(c.text),
                 )
-                for c in chunks
+                for c, section in zip(chunks, sections, strict=True)
             )
             transaction.on_commit(lambda: indexes.remove_chunks(document.matter_id, old_ids))
             _advance(
@@ -329,9 +334,24 @@ def chunk(document_id: int) -> bool:
                 DocumentStatus.EMBEDDING,
             )
         else:
+            # Same passages: only their headers may be new (derived by a newer version);
+            # the vectors are of the text alone, so they stay.
+            _update_sections(document_id, sections)
             _advance(document_id, [DocumentStatus.CHUNKING], DocumentStatus.EMBEDDING)
+        if document.context != context:
+            Document.objects.filter(pk=document_id).update(context=context, context_embedding=None)
         Document.objects.filter(pk=document_id).update(chunk_count=len(chunks))
     return True
+
+
+def _update_sections(document_id: int, sections: list[str]) -> None:
+    rows = list(Chunk.objects.filter(document_id=document_id).order_by("ordinal").only("context"))
+    changed = []
+    for row, section in zip(rows, sections, strict=True):
+        if row.context != section:
+            row.context = section
+            changed.append(row)
+    Chunk.objects.bulk_update(changed, ["context"], batch_size=500)
 
 
 def _sha(text: str) -> str:
@@ -380,7 +400,23 @@ def embed(document_id: int, chunk_ids: list[int] | None = None) -> int:
             row.embedding = vector.tobytes()
             row.embedding_model = model
         Chunk.objects.bulk_update(rows, ["embedding", "embedding_model"], batch_size=500)
+    _embed_context(document_id)
     return _unembedded(document_id).count()
+
+
+def _embed_context(document_id: int) -> None:
+    """The document context's vector, for document-aware dense search (once per context)."""
+    document = (
+        Document.objects.filter(pk=document_id, context_embedding__isnull=True)
+        .exclude(context="")
+        .only("context")
+        .first()
+    )
+    if document is not None:
+        vector = embed_texts([document.context])[0]
+        Document.objects.filter(pk=document_id, context=document.context).update(
+            context_embedding=vector.tobytes()
+        )
 
 
 # --- index -----------------------------------------------------------------------------------

@@ -16,13 +16,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from docproc.models import Chunk, DocumentStatus, Matter
+from docproc.models import Chunk, Document, DocumentStatus, Matter
 from docproc.pipeline.compress import Passage
+from docproc.pipeline.context import indexed_text
 from docproc.pipeline.embed import embed_query
-from docproc.pipeline.fusion import reciprocal_rank_fusion
+from docproc.pipeline.fusion import page_fusion, reciprocal_rank_fusion
 from docproc.pipeline.index import VectorIndex
 from docproc.pipeline.lexical import LexicalIndex
 from docproc.services import indexes, search
@@ -38,9 +40,31 @@ LEXICAL_WEIGHT = 1.0
 # they get no vote, so they cannot outrank an exact identifier match ("ACC-00931") that dense
 # search ranks low, merely because dense search ranks them high.
 LEXICAL_MIN_SHARE = 0.3
+# Document-aware dense search: a chunk's score is its own cosine similarity plus this weight
+# times its document context's (organisation, form, period, title). Mean-pooled embeddings of
+# "context + passage" are close to such a weighted sum, so this approximates embedding each
+# chunk with its header without embedding every chunk twice. Chosen on financebench-dev
+# (bench/financebench_recall.py); the dense ranking is re-scored over this many nearest chunks.
+DOCUMENT_WEIGHT = 0.5
+DENSE_POOL = 500
 MAX_CANDIDATES = 1000
 # Lexical indexes kept in memory per process, least recently used dropped first.
 CACHED_MATTERS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Levers:
+    """The stages of hybrid retrieval that can be switched off, for ablation benchmarks (the
+    service runs with all of them on)."""
+
+    dense: bool = True
+    lexical: bool = True
+    document_context: bool = True  # document headers: dense re-scoring and BM25 terms
+    section_context: bool = True  # section and table-column headers as BM25 terms
+    page_fusion: bool = True  # one vote per page, its best passage first
+
+
+ALL_LEVERS = Levers()
 
 
 def hybrid_search(
@@ -50,14 +74,16 @@ def hybrid_search(
     *,
     document_ids: Sequence[int] | None = None,
     candidates: int = 50,
+    levers: Levers = ALL_LEVERS,
 ) -> list[SearchHit]:
     """The ``k`` passages of ``matter`` that best match ``query``, best first.
 
-    The top ``candidates`` of dense and of BM25 search are fused by reciprocal rank; a hit's
-    ``score`` is its fused score. ``document_ids`` narrows the search to those documents of
-    the matter (ids of other matters' documents are ignored). Raises ``SearchError`` for an
-    empty query or ``k`` outside 1..100, ``IndexUnavailableError`` when the index must be
-    rebuilt.
+    The top ``candidates`` of dense search (re-scored with each chunk's document context) and
+    of BM25 search (over passages with their document and section headers) are fused by
+    reciprocal rank, then by page (each page's best passage first); a hit's ``score`` is its
+    fused score. ``document_ids`` narrows the search to those documents of the matter (ids of
+    other matters' documents are ignored). Raises ``SearchError`` for an empty query or ``k``
+    outside 1..100, ``IndexUnavailableError`` when the index must be rebuilt.
     """
     query = checked_query(query, k)
     if not 1 <= candidates <= MAX_CANDIDATES:
@@ -67,16 +93,24 @@ def hybrid_search(
     if index.count == 0:
         return []
     vector = embed_query(query)[0]
-    lexical = lexical_indexes.get(matter.pk, index)
+    headers = (levers.document_context, levers.section_context)
+    data = matter_data.get(matter.pk, index, headers)
+    among = None
     if document_ids is None:
-        dense = index.search(vector, candidates)
-        words = lexical.search(query, candidates)
+        nearest = index.search(vector, max(DENSE_POOL, candidates)) if levers.dense else []
     else:
         ids, vectors = _vectors_of_documents(matter, document_ids)
         if len(ids) == 0:
             return []
-        dense = _nearest(ids, vectors, vector, candidates)
-        words = lexical.search(query, candidates, among=ids.tolist())
+        among = ids.tolist()
+        nearest = _nearest(ids, vectors, vector, max(DENSE_POOL, candidates))
+    dense: list[tuple[int, float]] = []
+    if levers.dense:
+        dense = nearest
+        if levers.document_context:
+            dense = data.with_document_scores(nearest, vector, DOCUMENT_WEIGHT)
+        dense = dense[:candidates]
+    words = data.lexical.search(query, candidates, among=among) if levers.lexical else []
     if words:
         words = [
             (chunk, score) for chunk, score in words if score >= LEXICAL_MIN_SHARE * words[0][1]
@@ -86,6 +120,8 @@ def hybrid_search(
         k=RRF_K,
         weights=(DENSE_WEIGHT, LEXICAL_WEIGHT),
     )
+    if levers.page_fusion:
+        fused = page_fusion(fused, data.page_of)
     return build_hits(matter, fused, k, document_ids)
 
 
@@ -145,44 +181,98 @@ def _nearest(
     return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-class _LexicalCache:
-    """Each matter's BM25 index, built from the chunks its vector index holds and rebuilt
+class MatterSearchData:
+    """What hybrid search needs of a matter besides its vector index, built from the chunks
+    the index holds: the BM25 index (over passages with the headers asked for), each chunk's
+    document and page, and each document's context vector."""
+
+    def __init__(self, rows: list[tuple], documents: dict[int, tuple[str, bytes | None]], headers):
+        with_document, with_section = headers
+        self.page_of = {pk: (document, page) for pk, document, page, _, _ in rows}
+        self.lexical = LexicalIndex.build(
+            [pk for pk, *_ in rows],
+            [
+                indexed_text(
+                    documents.get(document, ("", None))[0] if with_document else "",
+                    section if with_section else "",
+                    text,
+                )
+                for _, document, _, text, section in rows
+            ],
+        )
+        with_vectors = [
+            (pk, vector) for pk, (_, vector) in sorted(documents.items()) if vector is not None
+        ]
+        self._document_row = {pk: row for row, (pk, _) in enumerate(with_vectors)}
+        self._document_vectors = (
+            np.stack([np.frombuffer(v, dtype=np.float32) for _, v in with_vectors])
+            if with_vectors
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+
+    def with_document_scores(
+        self, nearest: Sequence[tuple[int, float]], query: np.ndarray, weight: float
+    ) -> list[tuple[int, float]]:
+        """``nearest`` (chunk id, cosine) re-scored with ``weight`` times the cosine of the
+        chunk's document context to the query, best first (ties keep their order)."""
+        if not len(self._document_vectors) or len(query) != self._document_vectors.shape[1]:
+            return list(nearest)
+        similarity = self._document_vectors @ np.asarray(query, dtype=np.float32)
+        scored = []
+        for chunk, score in nearest:
+            row = self._document_row.get(self.page_of.get(chunk, (None,))[0])
+            bonus = weight * float(similarity[row]) if row is not None else 0.0
+            scored.append((chunk, score + bonus))
+        return sorted(scored, key=lambda pair: -pair[1])
+
+
+class _MatterDataCache:
+    """Each matter's search data, built from the chunks its vector index holds and rebuilt
     when the reader cache hands out another vector index (the file on disk changed)."""
 
     def __init__(self, size: int = CACHED_MATTERS) -> None:
         self._lock = threading.Lock()
         self._size = size
-        self._entries: OrderedDict[int, tuple[VectorIndex, LexicalIndex]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[VectorIndex, MatterSearchData]] = OrderedDict()
 
-    def get(self, matter_id: int, index: VectorIndex) -> LexicalIndex:
+    def get(
+        self, matter_id: int, index: VectorIndex, headers: tuple[bool, bool] = (True, True)
+    ) -> MatterSearchData:
+        key = (matter_id, headers)
         with self._lock:
-            cached = self._entries.get(matter_id)
+            cached = self._entries.get(key)
             if cached is not None and cached[0] is index:
-                self._entries.move_to_end(matter_id)
+                self._entries.move_to_end(key)
                 return cached[1]
         held = set(index.ids().tolist())
         # Every chunk the vector index holds, whatever its document's state: visibility is
         # checked when hits are built, and a document turns indexed only after its vectors
         # are saved, so filtering on state here could leave it out until the next save.
         rows = [
-            (pk, text)
-            for pk, text in Chunk.objects.filter(document__matter_id=matter_id)
+            row
+            for row in Chunk.objects.filter(document__matter_id=matter_id)
             .order_by("pk")
-            .values_list("pk", "text")
+            .values_list("pk", "document_id", "page", "text", "context")
             .iterator(chunk_size=2000)
-            if pk in held
+            if row[0] in held
         ]
-        lexical = LexicalIndex.build([pk for pk, _ in rows], [text for _, text in rows])
+        documents = {
+            pk: (context, vector)
+            for pk, context, vector in Document.objects.filter(matter_id=matter_id).values_list(
+                "pk", "context", "context_embedding"
+            )
+        }
+        data = MatterSearchData(rows, documents, headers)
         with self._lock:
-            self._entries[matter_id] = (index, lexical)
-            self._entries.move_to_end(matter_id)
+            self._entries[key] = (index, data)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        return lexical
+        return data
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-lexical_indexes = _LexicalCache()
+matter_data = _MatterDataCache()
