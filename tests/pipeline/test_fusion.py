@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline.fusion import reciprocal_rank_fusion
+from docproc.pipeline.fusion import page_fusion, reciprocal_rank_fusion
 
 
 def test_each_ranking_gives_an_item_one_over_k_plus_rank():
@@ -58,3 +58,27 @@ def test_negative_weight_is_refused():
 def test_negative_k_is_refused():
     with pytest.raises(ValueError, match="k must not be negative"):
         reciprocal_rank_fusion([[1]], k=-1)
+
+
+def test_page_fusion_lists_each_pages_best_passage_before_any_second_passage():
+    ranked = [("a1", 0.9), ("a2", 0.8), ("b1", 0.5), ("c1", 0.4)]
+    pages = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+
+    fused = page_fusion(ranked, pages, support=0.0)
+
+    assert [item for item, _ in fused] == ["a1", "b1", "c1", "a2"]
+
+
+def test_page_fusion_lifts_a_page_matched_by_several_passages():
+    ranked = [("a1", 0.6), ("b1", 0.5), ("b2", 0.4), ("b3", 0.4)]
+    pages = {"a1": "A", "b1": "B", "b2": "B", "b3": "B"}
+
+    fused = page_fusion(ranked, pages, support=0.3)
+
+    assert fused[:2] == [("b1", pytest.approx(0.5 + 0.3 * 0.8)), ("a1", 0.6)]
+
+
+def test_page_fusion_keeps_items_without_a_page_as_pages_of_their_own():
+    fused = page_fusion([("x", 0.2), ("y", 0.1)], {})
+
+    assert fused == [("x", 0.2), ("y", 0.1)]
