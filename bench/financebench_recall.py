@@ -58,7 +58,7 @@ def questions(limit: int | None) -> list[Question]:
         pages = frozenset(
             e["evidence_page_num"] + 1
             for e in raw["evidence"]
-            if e["evidence_doc_name"] == raw["doc_name"]
+            if e.get("doc_name", raw["doc_name"]) == raw["doc_name"]
         )
         out.append(Question(raw["question"], raw["doc_name"], pages, raw["question_type"]))
     return out[:limit]

@@ -1,9 +1,11 @@
 """Ingestion throughput, end to end (upload → indexed through a real worker), against the pure
 embedding time of the same chunks measured in this run, plus the worker's peak memory.
 
-    .venv/bin/python bench/ingest_throughput.py [--pages 100] [--skip-samples]
+    .venv/bin/python bench/ingest_throughput.py [--pages 100] [--skip-samples] [--filings 6]
 
-Corpora: a generated 100-page text PDF, and the PDFs in ../shared/data/pdf-samples.
+Corpora: a generated 100-page text PDF, the PDFs in ../shared/data/pdf-samples, and the first
+``--filings`` real SEC filings of ../shared/data/financebench-dev (hundreds of pages with
+tables each; 0 skips them).
 The embedding-only baseline embeds the very chunks the pipeline produced, in this process, with
 the same model, batch size and both cores: the floor for ingestion on this CPU.
 """
@@ -99,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--skip-samples", action="store_true")
+    parser.add_argument("--filings", type=int, default=6, help="financebench filings (0: none)")
     args = parser.parse_args()
 
     from docproc.services import matters
@@ -121,6 +124,13 @@ def main() -> None:
             matter = matters.get_or_create_matter(unique_slug("bench-samples"))[0]
             seconds, docs = ingest(matter, files)
             report(f"pdf-samples ({len(files)} PDFs)", seconds, docs)
+
+        filings = sorted((SHARED_DATA / "financebench-dev" / "pdfs").glob("*.pdf"))
+        if args.filings and filings:
+            files = [(p.name, p.read_bytes()) for p in filings[: args.filings]]
+            matter = matters.get_or_create_matter(unique_slug("bench-filings"))[0]
+            seconds, docs = ingest(matter, files)
+            report(f"financebench filings ({len(files)} 10-K/10-Q PDFs)", seconds, docs)
 
         peaks = worker.peak_rss_bytes()
         print("\n== worker peak memory (VmHWM)")

@@ -137,14 +137,14 @@ class Embedder:
             stored = np.load(cache)
             self._vectors = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+    def __call__(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
         missing = sorted(
             {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}.items()
         )
         if missing:
             started = time.perf_counter()
-            vectors = self._embed([t for _, t in missing], batch_size=64)
+            vectors = self._embed([t for _, t in missing], batch_size=batch_size)
             self.seconds += time.perf_counter() - started
             self.embedded += len(missing)
             self._vectors.update(zip([k for k, _ in missing], vectors, strict=True))

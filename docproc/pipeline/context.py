@@ -220,8 +220,9 @@ def _column_header(page: PageText, offset: int) -> str:
         above_start = text.rfind("\n", 0, position) + 1
         above = " ".join(text[above_start:position].split())
         position = above_start - 1
-        if not above or _is_table_row(above):
+        if not above:
             continue
+        # Before the row test: "January 28, 2023 January 29, 2022" has figures too.
         if len(_YEAR.findall(above)) >= 2 or re.search(r"\b(ended|as of)\b", above, re.I):
             return above[:MAX_SECTION_CONTEXT_CHARS]
     return ""
