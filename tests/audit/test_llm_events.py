@@ -60,6 +60,8 @@ def test_a_question_is_recorded_with_the_answer_shown_its_chunks_and_the_models_
         "documents": None,
         "streamed": False,
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
         "prompt_tokens": body["usage"]["prompt_tokens"],
         "completion_tokens": body["usage"]["completion_tokens"],
         "latency_s": body["usage"]["latency_s"],
@@ -125,6 +127,8 @@ def test_a_summary_is_recorded_with_the_model_tokens_and_latency(indexed, api_as
         "method": body["method"],
         "coverage": body["coverage"],
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
     }
     assert (spent, latency > 0) == (body["tokens"], True)
 
@@ -161,5 +165,7 @@ def test_an_extraction_is_recorded_with_field_names_and_usage_but_not_values(ind
         "schema": "payment",
         "fields": {"payment_days": body["fields"]["payment_days"]["verified"]},
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
         **body["usage"],
     }
