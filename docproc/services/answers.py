@@ -379,8 +379,9 @@ def _answer(
     endpoint: str | None
     endpoint, reason = routing.for_question(question, available)
     trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
     prepared: dict[str, _Prepared] = {}
-    if endpoint == routing.SMALL and available.large is not None:
+    if endpoint == routing.SMALL and trace.usable(routing.LARGE):
         counter = llm_context.CachedTokenCounter(available.small)
         try:
             prepared[routing.SMALL] = _fit(question, available.small, hits, counter)

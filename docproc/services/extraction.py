@@ -196,8 +196,13 @@ def extract(document: Document, schema: str | dict, *, client: LLMClient | None 
     endpoint: str | None
     endpoint, reason = routing.for_document(document.page_count or 0, trace.available)
     trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
     while True:
-        assert endpoint is not None
+        if endpoint is None:
+            raise LLMUnavailableError(
+                "No language model is available: " + trace.unavailable_reason(),
+                reason=trace.unavailable_reason(),
+            )
         try:
             result = _extract(document, schema, resolved, trace.available.client(endpoint))
         except LLMUnavailableError as exc:

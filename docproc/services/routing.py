@@ -13,7 +13,9 @@ e.g. a vLLM 7B). A request goes to the small model unless it is judged hard:
 An answer of the small model that fails verification is retried once on the large model
 before the answer falls back to quoting the documents. An endpoint that is down (refused,
 timed out) is noted and the other one is used; when none answers, answers quote the passages
-and summaries the document's opening sentences, saying so. Nothing is sent anywhere but these
+and summaries the document's opening sentences, saying so. An endpoint found down is not asked
+again by this process for ``DOCPROC_LLM_DOWN_COOLDOWN_S`` (the client's retries and timeouts
+are paid once, not by every request in a row). Nothing is sent anywhere but these
 two configured endpoints.
 
 Every answer, summary and extraction carries a ``routing`` object (:meth:`Trace.as_dict`):
@@ -25,6 +27,8 @@ it; the audit record keeps it).
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -86,6 +90,48 @@ _WHY = {
     SMALL_UNAVAILABLE: "the small model is unavailable",
     LARGE_UNAVAILABLE: "the large model is unavailable",
 }
+
+
+class _Breaker:
+    """Endpoints found unavailable in this process, until ``DOCPROC_LLM_DOWN_COOLDOWN_S``
+    has passed (0: always ask). Keyed by address and model; an answer clears the entry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[tuple[str, str], tuple[float, str]] = {}
+
+    @staticmethod
+    def _key(client) -> tuple[str, str]:
+        return client.base_url, client.model
+
+    def down(self, client) -> str | None:
+        with self._lock:
+            entry = self._until.get(self._key(client))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def failed(self, client, reason: str) -> None:
+        cooldown = settings.LLM_DOWN_COOLDOWN_S
+        if cooldown > 0:
+            with self._lock:
+                self._until[self._key(client)] = (time.monotonic() + cooldown, reason)
+
+    def answered(self, client) -> None:
+        with self._lock:
+            self._until.pop(self._key(client), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+_breaker = _Breaker()
+
+
+def forget_unavailable() -> None:
+    """Forget which endpoints were found down (the next request asks them again)."""
+    _breaker.clear()
 
 
 def needs_calculation(question: str) -> bool:
@@ -169,6 +215,17 @@ class Trace:
     attempts: list[Attempt] = field(default_factory=list)
     down: dict[str, str] = field(default_factory=dict)  # endpoint → why it is unavailable
 
+    def __post_init__(self) -> None:
+        # An endpoint found down moments ago is not asked again (and waited for) until its
+        # cooldown ends: one request pays for finding out, not every request.
+        for endpoint in (SMALL, LARGE):
+            if endpoint == LARGE and self.available.large is None:
+                continue
+            why = _breaker.down(self.available.client(endpoint))
+            if why is not None:
+                self.down[endpoint] = why
+                self.tried(endpoint, UNAVAILABLE, f"{why}; not asked again yet")
+
     def model_of(self, endpoint: str) -> str:
         return self.available.client(endpoint).model
 
@@ -182,11 +239,18 @@ class Trace:
 
     def tried(self, endpoint: str, outcome: str, detail: str = "") -> None:
         self.attempts.append(Attempt(endpoint, self.model_of(endpoint), outcome, detail))
+        if outcome != UNAVAILABLE:
+            _breaker.answered(self.available.client(endpoint))
 
     def unavailable(self, endpoint: str, exc: LLMUnavailableError) -> None:
         reason = getattr(exc, "reason", "unavailable")
         self.down[endpoint] = reason
         self.tried(endpoint, UNAVAILABLE, reason)
+        _breaker.failed(self.available.client(endpoint), reason)
+
+    def start(self, endpoint: str) -> str | None:
+        """``endpoint`` if it may be asked, else the one to ask instead (or None)."""
+        return endpoint if self.usable(endpoint) else self.fall_back(endpoint)
 
     def failed(self, endpoint: str, exc: Exception) -> None:
         """``endpoint`` answered, but with an error (not a verifiable answer)."""

@@ -161,6 +161,7 @@ def summarize(
     endpoint: str | None
     endpoint, reason = routing.for_document(document.page_count or 0, trace.available)
     trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
     while endpoint is not None:
         chosen = trace.available.client(endpoint)
         if not refresh and (stored := cached(document, chosen.model)) is not None:

@@ -159,6 +159,33 @@ def test_both_models_down_answer_with_quotes_and_say_why(
     assert answer.warnings == [answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")]
 
 
+def test_a_model_found_down_is_not_asked_again_by_the_next_question(
+    short_contract, llm_down, settings
+):
+    matter, _ = short_contract
+    answers.ask(matter, QUESTION)
+
+    second = answers.ask(matter, QUESTION)
+
+    assert second.routing["attempts"] == [
+        attempt("small", settings.LLM_MODEL, "unavailable",
+                "connection refused; not asked again yet"),
+    ]  # fmt: skip
+    assert second.method == "extractive"
+
+
+def test_with_no_cooldown_a_model_found_down_is_asked_again(short_contract, llm_down, settings):
+    matter, _ = short_contract
+    settings.LLM_DOWN_COOLDOWN_S = 0
+    answers.ask(matter, QUESTION)
+
+    second = answers.ask(matter, QUESTION)
+
+    assert second.routing["attempts"] == [
+        attempt("small", settings.LLM_MODEL, "unavailable", "connection refused"),
+    ]
+
+
 def test_a_streamed_escalation_says_so_between_the_two_models_texts(
     short_contract, two_tiny_models
 ):
