@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from docproc.services import answers, extraction, routing, summaries
 from tests.conftest import TINY_LARGE_MODEL, TINY_MODEL
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
+from tests.llm.helpers import FakeServer, llamacpp_routes, pick_free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +158,23 @@ def test_both_models_down_answer_with_quotes_and_say_why(
         attempt("large", "large-but-down", "unavailable", "connection refused"),
     ]
     assert answer.warnings == [answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")]
+
+
+def test_a_model_that_does_not_answer_in_time_is_reported_as_timed_out(short_contract, settings):
+    """A server that accepts the connection and then says nothing (no real server does that on
+    demand, hence the stand-in): the answer quotes the documents and says it timed out."""
+    matter, _ = short_contract
+
+    def hang(handler, body):
+        time.sleep(3)
+
+    with FakeServer(llamacpp_routes(hang) | {("GET", "/v1/models"): hang}) as silent:
+        settings.LLM_BASE_URL, settings.LLM_MODEL = silent.base_url, "silent"
+        settings.LLM_TIMEOUT_S, settings.LLM_MAX_RETRIES = 0.5, 0
+        answer = answers.ask(matter, QUESTION)
+
+    assert answer.routing["attempts"] == [attempt("small", "silent", "unavailable", "timed out")]
+    assert answer.warnings == [answers.MODEL_UNAVAILABLE_NOTE.format(reason="timed out")]
 
 
 def test_a_model_found_down_is_not_asked_again_by_the_next_question(
