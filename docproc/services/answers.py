@@ -47,7 +47,7 @@ MODEL_UNAVAILABLE_NOTE = (
 )
 MODEL_UNAVAILABLE_NO_QUOTE = (
     "The language model is unavailable ({reason}), and no sentence of the passages found "
-    "shares the question's words; ask again when the model is back."
+    "could be quoted and verified as an answer; ask again when the model is back."
 )
 EXTRACTIVE_SENTENCES = 2
 # Without a model there is no tokenizer to count with: the passages quoted from are merged and
@@ -132,6 +132,7 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
         question=question,
         answer=NOT_IN_DOCUMENTS,
         found=False,
+        method="none",
         context={
             "tokens_used": 0,
             "token_budget": 0,
@@ -141,15 +142,6 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
         },
         model=client.model,
     )
-
-
-def _prepare(
-    matter: Matter, question: str, client: LLMClient, document_ids
-) -> _Prepared | list[search.SearchHit]:
-    hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
-    if not _relevant(matter, question, hits, document_ids):
-        return hits
-    return _fit(question, client, hits)
 
 
 def _fit(

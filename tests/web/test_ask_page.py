@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from docproc.models import AuditEvent, DocumentStatus
 from docproc.services import answers
+from tests.conftest import TINY_LARGE_MODEL, TINY_MODEL
 from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db
@@ -258,6 +259,19 @@ def test_the_model_server_down_answers_with_quotes_and_says_so_in_words(indexed,
     assert section.select_one("#context-accounting .tokens").get_text(" ", strip=True) == (
         "0 tokens used: no language model could be reached, so the quotes come straight from "
         "the passages the search found."
+    )
+
+
+def test_the_answer_says_in_words_which_model_wrote_it_and_why(indexed, two_tiny_models):
+    matter, _, _, viewer = indexed
+
+    response = client_as(viewer).post(
+        f"/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"}
+    )
+
+    assert parsed(response).select_one("#answer-routing").get_text(strip=True) == (
+        f"Retried on the large model {TINY_LARGE_MODEL} because the small model {TINY_MODEL}'s "
+        "answer could not be verified against the documents."
     )
 
 
