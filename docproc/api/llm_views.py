@@ -1,9 +1,11 @@
 """REST views for what the language model does: ``matters/{id}/ask/`` (optionally streamed as
 JSON lines), ``documents/{id}/summary/`` and ``documents/{id}/extract/``.
 
-LLM failures map to stable codes: the server down or slow → 503 ``llm_unavailable`` (retry
-later), a reply that is not what was asked for → 502 ``llm_bad_response``, a request that cannot
-fit the model's context → 400 ``context_overflow``.
+LLM failures map to stable codes (``services.llm_failures``, shared with the web pages and
+jobs): the server down or slow → 503 ``llm_unavailable`` (retry later; an answer does not fail
+then, it quotes the documents), a reply that is not what was asked for → 502
+``llm_bad_response``, a request that cannot fit the model's context → 400
+``context_overflow``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import logging
 
 from django.http import StreamingHttpResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 
 from docproc.api import serializers
@@ -21,45 +23,23 @@ from docproc.api.job_views import job_accepted
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
 from docproc.models import Document, JobKind, Role, Scope
-from docproc.pipeline.llm import (
-    ContextOverflowError,
-    LLMError,
-    LLMResponseError,
-    LLMUnavailableError,
-)
-from docproc.services import answers, audit, extraction, jobs, llm_context, summaries
+from docproc.pipeline.llm import LLMError
+from docproc.services import answers, audit, extraction, jobs, llm_context, llm_failures, summaries
 
 logger = logging.getLogger(__name__)
 
 
-class LLMUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "llm_unavailable"
-    default_detail = "The language model server is unavailable or too slow; try again shortly."
+class LLMFailure(exceptions.APIException):
+    """An LLM failure as ``services.llm_failures`` describes it (code, status, words)."""
 
-
-class LLMBadResponse(exceptions.APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_code = "llm_bad_response"
-    default_detail = "The language model returned something other than what was asked for."
-
-
-class ContextOverflow(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "context_overflow"
+    def __init__(self, failure: llm_failures.Failure) -> None:
+        super().__init__(failure.detail, failure.code)
+        self.status_code = failure.status
+        self.default_code = failure.code
 
 
 def _translate(exc: LLMError) -> exceptions.APIException:
-    if isinstance(exc, LLMUnavailableError):
-        logger.warning("LLM unavailable: %s", exc)
-        return LLMUnavailable()
-    if isinstance(exc, ContextOverflowError):
-        return ContextOverflow(str(exc))
-    if isinstance(exc, LLMResponseError):
-        logger.warning("LLM bad response: %s", exc)
-        return LLMBadResponse()
-    logger.warning("LLM error: %s", exc)
-    return LLMBadResponse(str(exc))
+    return LLMFailure(llm_failures.describe(exc))
 
 
 def _require_indexed(document: Document) -> None:
@@ -107,8 +87,7 @@ class AskView(ApiView):
             except answers.QuestionError as exc:
                 yield json.dumps({"type": "error", **error_body("invalid", str(exc))}) + "\n"
             except LLMError as exc:
-                api_exc = _translate(exc)
-                body = error_body(api_exc.default_code, str(api_exc.detail))
+                body = llm_failures.describe(exc).as_error()
                 yield json.dumps({"type": "error", **body}) + "\n"
             except Exception as exc:  # the 200 has gone out: the error is the last event
                 body = json_exception_handler(exc, {"view": self}).data

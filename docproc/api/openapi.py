@@ -127,6 +127,11 @@ class PageTextSerializer(serializers.PageSerializer):
         read_only_fields = fields
 
 
+_ROUTING_HELP = (
+    "Which model produced it and why: model, endpoint (small, large or null), reason, "
+    "escalated, attempts (endpoint, model, outcome, detail), explanation (words)."
+)
+
 # What the LLM endpoints return, described at the top level (the inner objects are documented
 # in the README: citations, context accounting, extracted fields).
 AnswerSerializer = inline_serializer(
@@ -146,6 +151,7 @@ AnswerSerializer = inline_serializer(
         "usage": fields.DictField(allow_null=True),
         "method": fields.CharField(help_text="generated, extractive or none"),
         "model_answer": fields.CharField(allow_null=True),
+        "routing": fields.DictField(help_text=_ROUTING_HELP),
     },
 )
 SummaryResultSerializer = inline_serializer(
@@ -158,6 +164,8 @@ SummaryResultSerializer = inline_serializer(
         ),
         "citations": fields.ListField(child=fields.DictField()),
         "coverage": fields.DictField(help_text="pages_covered, pages_total"),
+        "warnings": fields.ListField(child=fields.CharField()),
+        "routing": fields.DictField(help_text=_ROUTING_HELP),
         "cached": fields.BooleanField(),
     },
 )
@@ -168,6 +176,8 @@ ExtractionResultSerializer = inline_serializer(
         "fields": fields.DictField(
             help_text="Per field: value, page, quote, char_start, char_end, verified, reason."
         ),
+        "warnings": fields.ListField(child=fields.CharField()),
+        "routing": fields.DictField(help_text=_ROUTING_HELP),
     },
 )
 SearchResultsSerializer = inline_serializer(
@@ -185,7 +195,9 @@ UploadResultSerializer = PolymorphicProxySerializer(
 
 _STREAM_DESCRIPTION = (
     'With `"stream": true`: `application/x-ndjson`, one JSON object a line: '
-    '`{"type": "delta", "text"}` as the answer is generated, then `{"type": "answer", ...}` '
+    '`{"type": "delta", "text"}` as the answer is generated (a `{"type": "routing", '
+    '"endpoint", "model", "reason", "text"}` line when another model takes over: what was '
+    'streamed before it is set aside), then `{"type": "answer", ...}` '
     '(the same fields as the JSON answer), or `{"type": "error", "code", "detail"}`.'
 )
 

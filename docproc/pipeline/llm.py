@@ -93,7 +93,12 @@ class LLMError(Exception):
 
 class LLMUnavailableError(LLMError, TransientError):
     """The server could not be reached, timed out, was overloaded or failed (5xx), even after the
-    bounded retries. Worth trying again later."""
+    bounded retries. Worth trying again later. ``reason`` says which, in a few words a person
+    reads ("connection refused", "timed out", "server error", "stopped mid-answer")."""
+
+    def __init__(self, message: str, reason: str = "unavailable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class LLMResponseError(LLMError):
@@ -111,12 +116,16 @@ class _Dialect(enum.Enum):
 
 
 class _Retryable(Exception):
-    """Internal: one attempt failed in a way worth retrying; ``reason`` says how."""
+    """Internal: one attempt failed in a way worth retrying; ``reason`` says how, ``kind`` in
+    the words of :attr:`LLMUnavailableError.reason`."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, kind: str = "server error"
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class LLMClient:
@@ -399,9 +408,11 @@ class LLMClient:
                 try:
                     response = self._http.request(method, url, json=body)
                 except httpx.TimeoutException as exc:
-                    raise _Retryable(f"no answer within {self.timeout_s:g} s") from exc
+                    raise _Retryable(
+                        f"no answer within {self.timeout_s:g} s", kind="timed out"
+                    ) from exc
                 except httpx.TransportError as exc:
-                    raise _Retryable(_transport_reason(exc)) from exc
+                    raise _Retryable(_transport_reason(exc), kind=_transport_kind(exc)) from exc
                 _raise_for_status(response, self.base_url)
                 return response
             except _Retryable as failure:
@@ -414,7 +425,8 @@ class LLMClient:
             raise LLMUnavailableError(
                 f"The LLM server at {self.base_url} is unavailable: {failure.reason} "
                 f"({attempts} attempt{'s' if attempts > 1 else ''}). Check that it is running "
-                "(manage.py serve_llm, or vLLM) and DOCPROC_LLM_BASE_URL."
+                "(manage.py serve_llm, or vLLM) and DOCPROC_LLM_BASE_URL.",
+                reason=failure.kind,
             ) from failure
         delay = min(_BACKOFF_FIRST_S * 2**attempt, _BACKOFF_MAX_S) * random.uniform(0.5, 1.0)
         if failure.retry_after is not None:
@@ -444,13 +456,16 @@ class LLMClient:
                             yielded = True
                             yield delta
                 except httpx.TimeoutException as exc:
-                    raise _Retryable(f"no data within {self.timeout_s:g} s") from exc
+                    raise _Retryable(
+                        f"no data within {self.timeout_s:g} s", kind="timed out"
+                    ) from exc
                 except httpx.TransportError as exc:
-                    raise _Retryable(_transport_reason(exc)) from exc
+                    raise _Retryable(_transport_reason(exc), kind=_transport_kind(exc)) from exc
             except _Retryable as failure:
                 if yielded:
                     raise LLMUnavailableError(
-                        f"The LLM server at {self.base_url} stopped mid-answer: {failure.reason}."
+                        f"The LLM server at {self.base_url} stopped mid-answer: {failure.reason}.",
+                        reason="stopped mid-answer",
                     ) from failure
                 self._after_failure(failure, attempt, attempts, url)
                 continue
@@ -536,7 +551,8 @@ def _raise_for_status(response: httpx.Response, where: str) -> None:
         return
     message = _error_message(_maybe_json(response)) or response.text.strip()[:300]
     if status == 429 or status >= 500:
-        raise _Retryable(f"HTTP {status} {message}".strip(), _retry_after(response))
+        kind = "overloaded" if status in (429, 503) else "server error"
+        raise _Retryable(f"HTTP {status} {message}".strip(), _retry_after(response), kind)
     raise _refusal(status, message, where)
 
 
@@ -589,6 +605,10 @@ def _transport_reason(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "connection refused or host unreachable"
     return f"connection failed ({type(exc).__name__})"
+
+
+def _transport_kind(exc: httpx.TransportError) -> str:
+    return "connection refused" if isinstance(exc, httpx.ConnectError) else "connection failed"
 
 
 def _json_object(response: httpx.Response, url: str) -> dict[str, Any]:
@@ -659,32 +679,58 @@ _clients_lock = threading.Lock()
 
 
 def client_from_settings() -> LLMClient:
-    """The client configured by the ``LLM_*`` settings, one per process and configuration (so
-    the discovered context and the connection pool are reused, and never shared across a
-    fork)."""
+    """The client configured by the ``LLM_*`` settings (the small, default model), one per
+    process and configuration (so the discovered context and the connection pool are reused,
+    and never shared across a fork)."""
+    from django.conf import settings
+
+    return _cached_client(
+        settings.LLM_BASE_URL,
+        settings.LLM_MODEL,
+        settings.LLM_API_KEY,
+        settings.LLM_CONTEXT_LENGTH,
+    )
+
+
+def large_client_from_settings() -> LLMClient | None:
+    """The client of the optional large model (``LLM_LARGE_*``), or None when none is
+    configured. Same timeouts and retries as the small one; its context is asked of it."""
+    from django.conf import settings
+
+    if not settings.LLM_LARGE_BASE_URL:
+        return None
+    return _cached_client(
+        settings.LLM_LARGE_BASE_URL,
+        settings.LLM_LARGE_MODEL or settings.LLM_MODEL,
+        settings.LLM_LARGE_API_KEY,
+        settings.LLM_LARGE_CONTEXT_LENGTH,
+    )
+
+
+def _cached_client(base_url: str, model: str, api_key: str, context_length: int) -> LLMClient:
     import os
 
     from django.conf import settings
 
     key = (
         os.getpid(),
-        settings.LLM_BASE_URL,
-        settings.LLM_MODEL,
+        base_url,
+        model,
         settings.LLM_TIMEOUT_S,
         settings.LLM_MAX_RETRIES,
-        settings.LLM_API_KEY,
-        settings.LLM_CONTEXT_LENGTH,
+        api_key,
+        context_length,
     )
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
             client = LLMClient(
-                settings.LLM_BASE_URL,
-                settings.LLM_MODEL,
+                base_url,
+                model,
                 timeout_s=settings.LLM_TIMEOUT_S,
                 max_retries=settings.LLM_MAX_RETRIES,
-                api_key=settings.LLM_API_KEY,
-                context_length=settings.LLM_CONTEXT_LENGTH,
+                api_key=api_key,
+                context_length=context_length,
             )
             _clients[key] = client
         return client

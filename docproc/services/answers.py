@@ -10,17 +10,22 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from docproc.models import Matter
 from docproc.pipeline.attribution import AttributedText, attribute
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words
-from docproc.pipeline.compress import Evidence
-from docproc.pipeline.llm import Completion, LLMClient
-from docproc.pipeline.prompts import NOT_FOUND, question_messages, question_overhead
-from docproc.services import llm_context, retrieval, search
+from docproc.pipeline.compress import CompressedContext, Evidence, compress
+from docproc.pipeline.llm import Completion, LLMClient, LLMError, LLMUnavailableError
+from docproc.pipeline.prompts import (
+    NOT_FOUND,
+    question_messages,
+    question_overhead,
+    render_evidence,
+)
+from docproc.services import llm_context, retrieval, routing, search
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,18 @@ EXTRACTIVE_NOTE = (
     "The model's answer could not be verified against the documents, so the answer quotes "
     "the passages that best match the question instead."
 )
+MODEL_UNAVAILABLE_NOTE = (
+    "The language model is unavailable ({reason}), so no model wrote this answer: it quotes "
+    "the passages that best match the question."
+)
+MODEL_UNAVAILABLE_NO_QUOTE = (
+    "The language model is unavailable ({reason}), and no sentence of the passages found "
+    "could be quoted and verified as an answer; ask again when the model is back."
+)
 EXTRACTIVE_SENTENCES = 2
+# Without a model there is no tokenizer to count with: the passages quoted from are merged and
+# de-duplicated by the compressor under this budget of words instead.
+FALLBACK_BUDGET_WORDS = 4000
 MAX_QUOTE_CHARS = 300
 
 
@@ -58,6 +74,7 @@ class Answer:
     chunks_used: list[int] = field(default_factory=list)
     method: str = "generated"  # generated | extractive | none
     model_answer: str | None = None
+    routing: dict = field(default_factory=dict)  # which model produced it and why
 
     def as_dict(self) -> dict:
         return {
@@ -72,6 +89,7 @@ class Answer:
             "usage": self.usage,
             "method": self.method,
             "model_answer": self.model_answer,
+            "routing": self.routing,
         }
 
 
@@ -80,6 +98,7 @@ class _Prepared:
     messages: list
     evidence: tuple[Evidence, ...]
     accounting: llm_context.Accounting
+    compressed: CompressedContext | None = None
 
 
 def _validate(question: str) -> str:
@@ -113,6 +132,7 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
         question=question,
         answer=NOT_IN_DOCUMENTS,
         found=False,
+        method="none",
         context={
             "tokens_used": 0,
             "token_budget": 0,
@@ -124,21 +144,19 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
     )
 
 
-def _prepare(
-    matter: Matter, question: str, client: LLMClient, document_ids
-) -> _Prepared | list[search.SearchHit]:
-    hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
-    if not _relevant(matter, question, hits, document_ids):
-        return hits
+def _fit(
+    question: str, client: LLMClient, hits: Sequence[search.SearchHit], counter=None
+) -> _Prepared:
+    """The prompt for ``client``: the retrieved passages compressed to its evidence budget."""
     reserve = llm_context.answer_reserve()
     budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
     compressed = llm_context.compress_to_budget(
-        client, question, retrieval.to_passages(hits), budget
+        client, question, retrieval.to_passages(hits), budget, counter
     )
     messages, kept = llm_context.fit_prompt(
         client, lambda ev: question_messages(question, ev), compressed.evidence, reserve
     )
-    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept))
+    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept), compressed)
 
 
 def _finish(question: str, completion: Completion, prepared: _Prepared, client) -> Answer:
@@ -234,6 +252,184 @@ def _extractive(question: str, evidence: Sequence[Evidence], pages) -> Attribute
     return result if any(c.verified for c in result.citations) else None
 
 
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _without_model(question: str, hits: Sequence[search.SearchHit], why: str) -> Answer:
+    """The answer when no model answers: the best-matching sentences of the retrieved
+    passages (merged and de-duplicated as for a prompt), quoted and verified; ``why`` says in
+    words why no model answered."""
+    compressed = compress(
+        question, retrieval.to_passages(hits), FALLBACK_BUDGET_WORDS, _words, render=render_evidence
+    )
+    evidence = compressed.evidence
+    pages = llm_context.page_texts(evidence)
+    quoted = _extractive(question, evidence, pages) if evidence else None
+    # No model, no tokens: the accounting lists the pages, not a budget.
+    context = {
+        **llm_context.Accounting.of(compressed, evidence).as_dict(),
+        "tokens_used": 0,
+        "token_budget": 0,
+        "compression_ratio": 0.0,
+    }
+    base = dict(question=question, context=context, chunks_used=sorted({e.chunk for e in evidence}))
+    if quoted is None:
+        text = MODEL_UNAVAILABLE_NO_QUOTE.format(reason=why)
+        return Answer(answer=text, found=False, method="none", warnings=[text], **base)
+    return Answer(
+        answer=quoted.text,
+        found=True,
+        citations=[c.as_dict() for c in quoted.citations],
+        statements=list(quoted.statements),
+        warnings=[MODEL_UNAVAILABLE_NOTE.format(reason=why)],
+        method="extractive",
+        **base,
+    )
+
+
+def _outcome(answer: Answer) -> str:
+    """How an attempt went: verified, not verified (what escalation retries) or not found."""
+    if answer.method == "none":
+        return routing.NOT_FOUND
+    if answer.method == "generated" and any(c["verified"] for c in answer.citations):
+        return routing.VERIFIED
+    return routing.NOT_VERIFIED
+
+
+def _holds_more(question: str, trace: routing.Trace, hits, small: _Prepared, counter) -> bool:
+    """Whether the large model's evidence budget would keep pages of the retrieved passages
+    that the small model's budget leaves out. Estimated in the small model's tokens; the large
+    model's prompt is then fitted exactly in its own."""
+    large = trace.available.large
+    assert large is not None and small.compressed is not None
+    budget = llm_context.evidence_budget(
+        large, question_overhead(question), llm_context.answer_reserve()
+    )
+    if budget <= small.compressed.token_budget:
+        return False
+    wider = llm_context.compress_to_budget(
+        trace.available.small, question, retrieval.to_passages(hits), budget, counter
+    )
+    used = {(ref["document"], ref["page"]) for ref in small.accounting.pages_used}
+    return bool(set(wider.pages_used) - used)
+
+
+def _generate(
+    question: str, client: LLMClient, prepared: _Prepared, stream: bool
+) -> Generator[dict, None, Answer]:
+    """One model's answer, checked; while streaming, its text deltas as events first."""
+    reserve = llm_context.answer_reserve()
+    if not stream:
+        completion = client.chat(prepared.messages, max_tokens=reserve)
+    else:
+        completion = None
+        for item in client.stream_chat(prepared.messages, max_tokens=reserve):
+            if isinstance(item, Completion):
+                completion = item
+            else:
+                yield {"type": "delta", "text": item}
+        assert completion is not None
+    return _finish(question, completion, prepared, client)
+
+
+def _attempt(
+    question: str, hits, endpoint: str, prepared: dict, trace: routing.Trace, stream: bool
+) -> Generator[dict, None, Answer]:
+    client = trace.available.client(endpoint)
+    if endpoint not in prepared:
+        prepared[endpoint] = _fit(question, client, hits)
+    answer = yield from _generate(question, client, prepared[endpoint], stream)
+    trace.tried(endpoint, _outcome(answer))
+    return answer
+
+
+def _switch_event(trace: routing.Trace) -> dict:
+    """Streaming: another model takes over; what was streamed so far is set aside."""
+    return {
+        "type": "routing",
+        "endpoint": trace.endpoint,
+        "model": trace.model_of(trace.endpoint) if trace.endpoint else None,
+        "reason": trace.reason,
+        "text": trace.explanation(),
+    }
+
+
+def _answer(
+    matter: Matter, question: str, document_ids, client: LLMClient | None, stream: bool
+) -> Generator[dict, None, Answer]:
+    """Retrieve, route, generate (escalating once), fall back: the answer, with its routing.
+    Yields streaming events (text deltas, a switch of model) when ``stream``."""
+    trace = routing.Trace(routing.models(client))
+    available = trace.available
+    hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
+    if not _relevant(matter, question, hits, document_ids):
+        answer = _not_found(question, available.small, hits)
+        trace.no_model_needed()
+        answer.routing = trace.as_dict()
+        return answer
+    endpoint: str | None
+    endpoint, reason = routing.for_question(question, available)
+    trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
+    prepared: dict[str, _Prepared] = {}
+    if endpoint == routing.SMALL and trace.usable(routing.LARGE):
+        counter = llm_context.CachedTokenCounter(available.small)
+        try:
+            prepared[routing.SMALL] = _fit(question, available.small, hits, counter)
+        except LLMUnavailableError as exc:
+            trace.unavailable(routing.SMALL, exc)
+            endpoint = trace.fall_back(routing.SMALL)
+        else:
+            try:
+                if _holds_more(question, trace, hits, prepared[routing.SMALL], counter):
+                    endpoint = routing.LARGE
+                    trace.chose(endpoint, routing.CONTEXT)
+            except LLMUnavailableError as exc:
+                trace.unavailable(routing.LARGE, exc)
+    answer = None
+    while endpoint is not None:
+        try:
+            answer = yield from _attempt(question, hits, endpoint, prepared, trace, stream)
+            break
+        except LLMUnavailableError as exc:
+            trace.unavailable(endpoint, exc)
+            endpoint = trace.fall_back(endpoint)
+            if stream and endpoint is not None:
+                yield _switch_event(trace)
+    if answer is None:
+        trace.none_available()
+        answer = _without_model(question, hits, trace.unavailable_reason())
+    elif (
+        trace.endpoint == routing.SMALL
+        and _outcome(answer) == routing.NOT_VERIFIED
+        and trace.usable(routing.LARGE)
+    ):
+        small_answer, small_reason = answer, trace.reason
+        trace.chose(routing.LARGE, routing.UNVERIFIED)
+        trace.escalated = True
+        if stream:
+            yield _switch_event(trace)
+        try:
+            answer = yield from _attempt(question, hits, routing.LARGE, prepared, trace, stream)
+        except LLMError as exc:
+            trace.failed(routing.LARGE, exc)
+            trace.chose(routing.SMALL, small_reason)
+            trace.escalated = False
+            answer = small_answer
+    answer.warnings = [*answer.warnings, *trace.warnings()]
+    answer.routing = trace.as_dict()
+    return answer
+
+
+def _drain(events: Generator[dict, None, Answer]) -> Answer:
+    while True:
+        try:
+            next(events)
+        except StopIteration as stop:
+            return stop.value
+
+
 def ask(
     matter: Matter,
     question: str,
@@ -241,14 +437,11 @@ def ask(
     document_ids: Sequence[int] | None = None,
     client: LLMClient | None = None,
 ) -> Answer:
-    """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``)."""
+    """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``).
+    ``client`` is the small model (default: the configured one); the large one, when
+    configured, is used as ``services.routing`` decides."""
     question = _validate(question)
-    client = client or llm_context.default_client()
-    prepared = _prepare(matter, question, client, document_ids)
-    if not isinstance(prepared, _Prepared):
-        return _not_found(question, client, prepared)
-    completion = client.chat(prepared.messages, max_tokens=llm_context.answer_reserve())
-    return _finish(question, completion, prepared, client)
+    return _drain(_answer(matter, question, document_ids, client, stream=False))
 
 
 def stream_ask(
@@ -259,28 +452,15 @@ def stream_ask(
     client: LLMClient | None = None,
     on_answer: Callable[[Answer], None] | None = None,
 ) -> Iterator[dict]:
-    """Like ``ask``, as events: ``{"type": "delta", "text": ...}`` while the model writes, then
-    one ``{"type": "answer", ...}`` with the attributed, verified answer. ``on_answer`` gets
-    the ``Answer`` just before its event is yielded (the front door audits it)."""
+    """Like ``ask``, as events: ``{"type": "delta", "text": ...}`` while the model writes (a
+    ``{"type": "routing", ...}`` event when another model takes over: what was streamed is set
+    aside), then one ``{"type": "answer", ...}`` with the attributed, verified answer.
+    ``on_answer`` gets the ``Answer`` just before its event is yielded (the front door audits
+    it)."""
     question = _validate(question)
-    client = client or llm_context.default_client()
     started = time.monotonic()
-    prepared = _prepare(matter, question, client, document_ids)
-    if not isinstance(prepared, _Prepared):
-        answer = _not_found(question, client, prepared)
-        if on_answer is not None:
-            on_answer(answer)
-        yield {"type": "answer", **answer.as_dict()}
-        return
-    completion = None
-    for item in client.stream_chat(prepared.messages, max_tokens=llm_context.answer_reserve()):
-        if isinstance(item, Completion):
-            completion = item
-        else:
-            yield {"type": "delta", "text": item}
-    assert completion is not None
+    answer = yield from _answer(matter, question, document_ids, client, stream=True)
     logger.info("streamed answer in %.2fs", time.monotonic() - started)
-    answer = _finish(question, completion, prepared, client)
     if on_answer is not None:
         on_answer(answer)
     yield {"type": "answer", **answer.as_dict()}

@@ -285,6 +285,8 @@ def record_answer(actor, matter: Matter, answer, *, documents=None, streamed=Fal
             "documents": list(documents) if documents else None,
             "streamed": streamed,
             "model": answer.model,
+            "routing": answer.routing,
+            "warnings": list(answer.warnings),
             "prompt_tokens": answer.usage.get("prompt_tokens", 0),
             "completion_tokens": answer.usage.get("completion_tokens", 0),
             "latency_s": answer.usage.get("latency_s", 0.0),
@@ -305,6 +307,8 @@ def record_summary(
             "method": result.get("method"),
             "coverage": result.get("coverage"),
             "model": result.get("model"),
+            "routing": result.get("routing"),
+            "warnings": list(result.get("warnings") or []),
             **meter.usage(),
             **extra,
         },
@@ -323,6 +327,8 @@ def record_extraction(actor, document: Document, result: Mapping, **extra) -> Au
             "schema": result.get("schema"),
             "fields": {name: field["verified"] for name, field in result["fields"].items()},
             "model": result.get("model"),
+            "routing": result.get("routing"),
+            "warnings": list(result.get("warnings") or []),
             "prompt_tokens": usage.get("prompt_tokens", 0),
             "completion_tokens": usage.get("completion_tokens", 0),
             "latency_s": usage.get("latency_s", 0.0),
@@ -335,8 +341,9 @@ class MeteredClient:
     """An LLM client that adds up what its chat calls spent, for services that report only a
     total (summaries). Everything else is the wrapped client's."""
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, totals: MeteredClient | None = None) -> None:
         self._client = client
+        self._totals = totals or self
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.latency_s = 0.0
@@ -344,10 +351,16 @@ class MeteredClient:
     def __getattr__(self, name):
         return getattr(self._client, name)
 
+    def sibling(self, client) -> MeteredClient:
+        """``client`` metered into this one's totals (the large model next to the small one:
+        the audit record adds up what both spent)."""
+        return MeteredClient(client, totals=self._totals)
+
     def _add(self, completion):
-        self.prompt_tokens += completion.prompt_tokens
-        self.completion_tokens += completion.completion_tokens
-        self.latency_s += completion.latency_s
+        totals = self._totals
+        totals.prompt_tokens += completion.prompt_tokens
+        totals.completion_tokens += completion.completion_tokens
+        totals.latency_s += completion.latency_s
         return completion
 
     def chat(self, *args, **kwargs):

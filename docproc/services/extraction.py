@@ -21,9 +21,9 @@ from django.conf import settings
 from docproc.models import Document, DocumentStatus, Page
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import locate_quote, value_in_quote
-from docproc.pipeline.llm import LLMClient, LLMResponseError
+from docproc.pipeline.llm import LLMClient, LLMResponseError, LLMUnavailableError
 from docproc.pipeline.prompts import extraction_messages
-from docproc.services import llm_context, retrieval
+from docproc.services import llm_context, retrieval, routing
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"
 RETRIEVE_K = 30
@@ -183,11 +183,40 @@ def verify_field(name: str, spec: dict, raw: dict | None, pages: dict[int, str])
 
 
 def extract(document: Document, schema: str | dict, *, client: LLMClient | None = None) -> dict:
-    """Extract ``schema``'s fields from ``document``; JSON-ready data."""
+    """Extract ``schema``'s fields from ``document``; JSON-ready data.
+
+    ``client`` is the small model (default: the configured one); a long document goes to the
+    large model when one is configured (``services.routing``), and either takes over when the
+    other is down. With no model reachable this raises ``LLMUnavailableError``: a field is
+    never guessed without one."""
     if document.status != DocumentStatus.INDEXED:
         raise SchemaError(f"The document is {document.status}; extraction needs it indexed.")
     resolved = resolve_schema(schema)
-    client = client or llm_context.default_client()
+    trace = routing.Trace(routing.models(client))
+    endpoint: str | None
+    endpoint, reason = routing.for_document(document.page_count or 0, trace.available)
+    trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
+    while True:
+        if endpoint is None:
+            raise LLMUnavailableError(
+                "No language model is available: " + trace.unavailable_reason(),
+                reason=trace.unavailable_reason(),
+            )
+        try:
+            result = _extract(document, schema, resolved, trace.available.client(endpoint))
+        except LLMUnavailableError as exc:
+            trace.unavailable(endpoint, exc)
+            endpoint = trace.fall_back(endpoint)
+            if endpoint is None:
+                raise
+            continue
+        trace.tried(endpoint, routing.DONE)
+        return {**result, "warnings": trace.warnings(), "routing": trace.as_dict()}
+
+
+def _extract(document: Document, schema: str | dict, resolved: dict, client: LLMClient) -> dict:
+    """The fields ``client``'s model extracts, each verified against the document."""
     title = resolved.get("title") or (schema if isinstance(schema, str) else "record")
     fields = resolved["properties"]
     query = " ".join([title.replace("_", " ")] + [

@@ -17,13 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from docproc.models import Document, Job, JobKind, JobStatus
-from docproc.pipeline.llm import (
-    ContextOverflowError,
-    LLMError,
-    LLMResponseError,
-    LLMUnavailableError,
-)
-from docproc.services import audit, extraction, llm_context, summaries
+from docproc.pipeline.llm import LLMError
+from docproc.services import audit, extraction, llm_context, llm_failures, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +54,8 @@ def _error(exc: Exception) -> dict:
         return {"code": "conflict", "detail": str(exc)}
     if isinstance(exc, extraction.SchemaError):
         return {"code": "invalid", "detail": str(exc)}
-    if isinstance(exc, LLMUnavailableError):
-        return {
-            "code": "llm_unavailable",
-            "detail": "The language model server is unavailable or too slow; try again shortly.",
-        }
-    if isinstance(exc, ContextOverflowError):
-        return {"code": "context_overflow", "detail": str(exc)}
-    if isinstance(exc, LLMResponseError):
-        return {
-            "code": "llm_bad_response",
-            "detail": "The language model returned something other than what was asked for.",
-        }
+    if isinstance(exc, LLMError):
+        return llm_failures.describe(exc).as_error()
     return {"code": "llm_bad_response", "detail": str(exc)}
 
 

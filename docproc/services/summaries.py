@@ -19,13 +19,21 @@ from docproc.models import Chunk, Document, DocumentStatus, Summary
 from docproc.pipeline.attribution import attribute, strip_markers
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.compress import Evidence
-from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.llm import LLMClient, LLMUnavailableError
 from docproc.pipeline.prompts import PROMPT_VERSION, render_evidence, summary_messages
-from docproc.services import llm_context
+from docproc.services import llm_context, routing
 
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 6
+# With no model reachable: quote this many of the document's first sentences of at least this
+# many words (shorter ones are headings, numbers, date lines).
+OPENING_SENTENCES = 3
+OPENING_MIN_WORDS = 6
+OPENING_NOTE = (
+    "The language model is unavailable ({reason}), so this is not a summary: it quotes the "
+    "document's opening sentences."
+)
 
 
 class SummaryError(ValueError):
@@ -124,16 +132,114 @@ def cached(document: Document, model: str) -> dict | None:
     return {**stored.result, "cached": True} if stored else None
 
 
+def cached_any(document: Document, client: LLMClient | None = None) -> dict | None:
+    """The stored summary the routing would serve: its chosen model's, else the other
+    configured model's, else None. Reads only the database."""
+    available = routing.models(client)
+    first, _ = routing.for_document(document.page_count or 0, available)
+    order = [first] + ([routing.SMALL] if first == routing.LARGE else [])
+    if first == routing.SMALL and available.large is not None:
+        order.append(routing.LARGE)
+    for endpoint in order:
+        if (stored := cached(document, available.client(endpoint).model)) is not None:
+            return stored
+    return None
+
+
 def summarize(
     document: Document, *, client: LLMClient | None = None, refresh: bool = False
 ) -> dict:
-    """The document's summary as JSON-ready data (from the cache unless ``refresh``)."""
+    """The document's summary as JSON-ready data (from the cache unless ``refresh``).
+
+    ``client`` is the small model (default: the configured one); a long document goes to the
+    large model when one is configured (``services.routing``), and either takes over when the
+    other is down. With no model reachable, the document's opening sentences are quoted
+    instead, marked as such and not cached."""
     if document.status != DocumentStatus.INDEXED:
         raise SummaryError(f"The document is {document.status}; it can be summarised once indexed.")
-    client = client or llm_context.default_client()
-    if not refresh and (stored := cached(document, client.model)) is not None:
-        return stored
+    trace = routing.Trace(routing.models(client))
+    endpoint: str | None
+    endpoint, reason = routing.for_document(document.page_count or 0, trace.available)
+    trace.chose(endpoint, reason)
+    endpoint = trace.start(endpoint)
+    while endpoint is not None:
+        chosen = trace.available.client(endpoint)
+        if not refresh and (stored := cached(document, chosen.model)) is not None:
+            return {**stored, "warnings": [*stored.get("warnings", []), *trace.warnings()]}
+        try:
+            result = _summary(document, chosen)
+        except LLMUnavailableError as exc:
+            trace.unavailable(endpoint, exc)
+            endpoint = trace.fall_back(endpoint)
+            continue
+        trace.tried(endpoint, routing.DONE)
+        result["routing"] = trace.as_dict()
+        _store(document, chosen.model, result)
+        result["warnings"] = [*result["warnings"], *trace.warnings()]
+        return {**result, "cached": False}
+    trace.none_available()
+    return _opening_sentences(document, trace)
 
+
+def _store(document: Document, model: str, result: dict) -> None:
+    try:
+        Summary.objects.update_or_create(
+            document=document, model=model, prompt_version=PROMPT_VERSION,
+            defaults={"result": result},
+        )  # fmt: skip
+    except IntegrityError:
+        logger.info("summary of %s stored concurrently", document.pk)
+
+
+def _opening_sentences(document: Document, trace: routing.Trace) -> dict:
+    """No model answers: the document's first sentences that say something, quoted and
+    verified, with a warning that this is not a summary. Not cached."""
+    pieces: list[Evidence] = []
+    for passage in _passages(document):
+        for start, offset, line in _sentence_lines(passage.text):
+            if len(pieces) == OPENING_SENTENCES:
+                break
+            pieces.append(
+                Evidence(len(pieces) + 1, passage.chunk, document.pk, document.filename,
+                         passage.page, passage.char_start + start + offset,
+                         passage.char_start + start + offset + len(line), line)
+            )  # fmt: skip
+    quoted = " ".join(f"“{piece.text}” [{piece.id}]" for piece in pieces)
+    attributed = attribute(quoted, pieces, llm_context.page_texts(pieces)) if pieces else None
+    return {
+        "document": document.pk,
+        "summary": attributed.text if attributed else "",
+        "statements": list(attributed.statements) if attributed else [],
+        "citations": [c.as_dict() for c in attributed.citations] if attributed else [],
+        "coverage": {
+            "pages_covered": len({p.page for p in pieces}),
+            "pages_total": document.page_count or 0,
+        },
+        "warnings": [OPENING_NOTE.format(reason=trace.unavailable_reason())],
+        "model": None,
+        "method": "extractive (opening sentences)",
+        "tokens": 0,
+        "routing": trace.as_dict(),
+        "cached": False,
+    }
+
+
+def _sentence_lines(text: str):
+    """``(sentence start, offset in it, line)`` for each line of each sentence of ``text``
+    that says something: a heading glued to the sentence after it ("1. PAYMENT") is not."""
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        cursor = 0
+        for raw in sentence.split("\n"):
+            offset = sentence.index(raw, cursor)
+            cursor = offset + len(raw)
+            line = raw.strip()
+            if len(line.split()) >= OPENING_MIN_WORDS:
+                yield start, offset + raw.index(line), line
+
+
+def _summary(document: Document, client: LLMClient) -> dict:
+    """The summary ``client``'s model writes (map-reduce when the document does not fit)."""
     passages = _passages(document)
     if not passages:
         raise SummaryError("The document has no text to summarise.")
@@ -215,11 +321,4 @@ def summarize(
         "method": "single pass" if len(windows) == 1 else f"map-reduce ({len(windows)} sections)",
         "tokens": tokens,
     }
-    try:
-        Summary.objects.update_or_create(
-            document=document, model=client.model, prompt_version=PROMPT_VERSION,
-            defaults={"result": result},
-        )  # fmt: skip
-    except IntegrityError:
-        logger.info("summary of %s stored concurrently", document.pk)
-    return {**result, "cached": False}
+    return result

@@ -19,21 +19,14 @@ from django.views.decorators.http import require_http_methods
 
 from docproc.api.scopes import ExpensiveVerbThrottle
 from docproc.models import Document, DocumentStatus
-from docproc.pipeline.llm import (
-    ContextOverflowError,
-    LLMError,
-    LLMResponseError,
-    LLMUnavailableError,
-)
-from docproc.services import answers, audit
+from docproc.pipeline.llm import LLMError
+from docproc.services import answers, audit, llm_failures
 from docproc.services.search import IndexUnavailableError
 from docproc.web.document_views import linked_citation, passage_url
 from docproc.web.lookups import matter_or_404
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = "The language model is unavailable or too slow at the moment; try again shortly."
-BAD_RESPONSE = "The language model returned something unusable; try again."
 INDEX_UNAVAILABLE = "The search index is busy or unavailable at the moment; try again shortly."
 THROTTLED = "You have asked many questions in a short time; try again in {seconds} s."
 
@@ -121,16 +114,8 @@ def _selected_documents(request, matter) -> list[int] | None:
 
 def _llm_error(exc: LLMError) -> tuple[str, int]:
     """Plain words and the status the API would answer with."""
-    if isinstance(exc, LLMUnavailableError):
-        logger.warning("LLM unavailable: %s", exc)
-        return UNAVAILABLE, 503
-    if isinstance(exc, ContextOverflowError):
-        return str(exc), 400
-    if isinstance(exc, LLMResponseError):
-        logger.warning("LLM bad response: %s", exc)
-        return BAD_RESPONSE, 502
-    logger.warning("LLM error: %s", exc)
-    return BAD_RESPONSE, 502
+    failure = llm_failures.describe(exc)
+    return failure.detail, failure.status
 
 
 def answer_view(answer: dict, names: dict[int, str]) -> dict:

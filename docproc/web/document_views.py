@@ -90,7 +90,7 @@ def _highlight(text: str, start: int | None, end: int | None) -> tuple[str, str,
 def _shown_summary(user, document: Document) -> dict | None:
     """The cached summary, recorded as shown (as ``GET .../summary/`` records a cached one)."""
     client = audit.MeteredClient(llm_context.default_client())
-    summary = summaries.cached(document, client.model)
+    summary = summaries.cached_any(document, client)
     if summary is not None:
         audit.record_summary(user, document, summary, client)
     return summary

@@ -74,8 +74,9 @@
     }));
   }
 
-  function accounting(context) {
+  function accounting(context, routing) {
     context = context || {};
+    routing = routing || {};
     var used = context.pages_used || [];
     var left = context.pages_left_out || [];
     var nodes = [el("h3", { id: "accounting-heading", text: "What the answer was built from" })];
@@ -84,6 +85,11 @@
         " tokens of the budget for document text used" +
         (context.compression_ratio > 1 ? "; passages shortened " + context.compression_ratio + "\u00d7 to fit" : "") + ".";
       nodes.push(el("p", { "class": "tokens", text: tokens }));
+    } else if (routing.reason === "no_model_available") {
+      nodes.push(el("p", {
+        "class": "tokens",
+        text: "0 tokens used: no language model could be reached, so the quotes come straight from the passages the search found."
+      }));
     } else {
       nodes.push(el("p", {
         "class": "tokens",
@@ -116,12 +122,15 @@
       nodes.push(el("ul", { id: "answer-warnings", "class": "warnings", "aria-label": "Warnings about the answer" },
         answer.warnings.map(function (w) { return el("li", {}, [el("strong", { text: "Warning:" }), " " + w]); })));
     }
+    if (answer.routing && answer.routing.explanation) {
+      nodes.push(el("p", { id: "answer-routing", "class": "routing muted", text: answer.routing.explanation }));
+    }
     if (answer.citations && answer.citations.length) {
       nodes.push(el("h3", { id: "citations-heading", text: "Sources" }));
       nodes.push(el("ol", { id: "citations", "class": "citations", "aria-labelledby": "citations-heading" },
         answer.citations.map(citationItem)));
     }
-    nodes.push(accounting(answer.context));
+    nodes.push(accounting(answer.context, answer.routing));
     section.textContent = "";
     nodes.forEach(function (n) { section.appendChild(n); });
     section.hidden = false;
@@ -165,6 +174,13 @@
     if (event.type === "delta") {
       if (!stream.textContent) statusLine.textContent = "The model is writing the answer…";
       stream.appendChild(document.createTextNode(event.text));
+      return false;
+    }
+    if (event.type === "routing") {
+      // Another model takes over (the first one's answer could not be verified, or it is
+      // down): what was streamed so far is not the answer.
+      stream.textContent = "";
+      statusLine.textContent = event.text || "Another model is writing the answer…";
       return false;
     }
     if (event.type === "answer") {

@@ -44,11 +44,12 @@
       return (tooMany || "Too many requests in a short time") +
         (retryAfter ? "; try again in " + retryAfter + " seconds." : "; wait a moment and try again.");
     }
+    // The server's words say why (refused, timed out) and are meant for people.
     if (code === "llm_unavailable" || status === 503) {
-      return "The language model is unavailable or too slow at the moment; try again shortly.";
+      return detail || "The language model is unavailable at the moment; try again shortly.";
     }
     if (code === "llm_bad_response" || status === 502) {
-      return "The language model returned something unusable; try again.";
+      return detail || "The language model returned something unusable; try again.";
     }
     if (status === 401) return "You are signed out; reload the page to sign in again.";
     if (status === 403 && detail && /CSRF/i.test(detail)) {

@@ -179,6 +179,9 @@
     var words = "Covers " + (coverage.pages_covered || 0) + " of " + total + " page" + (total === 1 ? "" : "s") +
       (result.method ? " (" + result.method + ")" : "") + (result.model ? "; written by " + result.model : "") + ".";
     var nodes = [list, el("p", { "class": "muted coverage", text: words })];
+    if (result.routing && result.routing.explanation) {
+      nodes.push(el("p", { "class": "muted routing", text: result.routing.explanation }));
+    }
     if (result.warnings && result.warnings.length) {
       nodes.push(el("ul", { "class": "warnings", "aria-label": "Warnings about the summary" },
         result.warnings.map(function (w) { return el("li", {}, [el("strong", { text: "Warning:" }), " " + w]); })));

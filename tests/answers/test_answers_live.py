@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.models import Summary
-from docproc.pipeline.llm import LLMClient, LLMUnavailableError
+from docproc.pipeline.llm import LLMClient
 from docproc.services import answers, extraction, summaries
 from tests.answers.test_prompts import HOSTILE
 from tests.factories.files import make_text_pdf
@@ -97,18 +97,31 @@ def test_question_narrowed_to_a_document_that_does_not_touch_it_is_not_found(ind
         [],
     )
     assert {p["document"] for p in narrowed.context["pages_left_out"]} <= {pets.pk}
-    with pytest.raises(LLMUnavailableError):  # unnarrowed, the contract answers: model asked
-        answers.ask(matter, "When are invoices payable?", client=nobody_listens)
+    # Unnarrowed, the contract answers: the model is asked (and found down).
+    unnarrowed = answers.ask(matter, "When are invoices payable?", client=nobody_listens)
+    assert unnarrowed.routing["attempts"] == [
+        {"endpoint": "small", "model": "none", "outcome": "unavailable",
+         "detail": "connection refused"},
+    ]  # fmt: skip
 
 
-def test_model_server_down_is_a_clear_transient_error(index_document):
-    matter, _ = index_document("tiny-down", "msa.pdf", make_text_pdf(CONTRACT))
+def test_model_server_down_answers_by_quoting_the_documents_with_a_warning(index_document):
+    matter, document = index_document("tiny-down", "msa.pdf", make_text_pdf(CONTRACT))
     nobody_listens = LLMClient(
         f"http://127.0.0.1:{pick_free_port()}/v1", "none", max_retries=1, timeout_s=2
     )
 
-    with pytest.raises(LLMUnavailableError):
-        answers.ask(matter, "When are invoices payable?", client=nobody_listens)
+    answer = answers.ask(matter, "When are invoices payable?", client=nobody_listens)
+
+    pages = {p.number: p.text for p in document.pages.all()}
+    assert (answer.found, answer.method, answer.model_answer) == (True, "extractive", None)
+    assert answer.warnings == [answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")]
+    assert answer.citations and all(c["verified"] for c in answer.citations)
+    for citation in answer.citations:
+        assert "payable within thirty days" in citation["quote"]
+        span = pages[citation["page"]][citation["char_start"] : citation["char_end"]]
+        assert span == citation["quote"]
+    assert (answer.context["tokens_used"], answer.context["token_budget"]) == (0, 0)
 
 
 def test_streamed_answer_sends_the_text_then_the_verified_answer(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.models import Job, JobStatus
-from docproc.services import extraction, jobs
+from docproc.services import extraction, jobs, summaries
 from tests.factories.files import make_text_pdf
 from workers.tasks import run_job
 
@@ -100,7 +100,25 @@ def test_an_extraction_job_succeeds_with_the_fields(
     assert set(job.result["fields"]) == set(extraction.resolve_schema("contract")["properties"])
 
 
-def test_a_job_whose_llm_is_down_fails_with_llm_unavailable(
+def test_an_extraction_job_whose_llm_is_down_fails_with_llm_unavailable_saying_why(
+    indexed, api_as, queued, llm_down, django_capture_on_commit_callbacks
+):
+    _, document, viewer = indexed
+    body = {"schema": "contract"}
+    job_id = start(api_as(viewer), document, "extract", body, django_capture_on_commit_callbacks)
+    job_id = job_id.json()["id"]
+
+    jobs.run(job_id)
+    body = api_as(viewer).get(f"/api/v1/jobs/{job_id}/").json()
+
+    assert (body["status"], body["result"]) == ("failed", None)
+    assert body["error"] == {
+        "code": "llm_unavailable",
+        "detail": "The language model is unavailable (connection refused); try again shortly.",
+    }
+
+
+def test_a_summary_job_whose_llm_is_down_succeeds_with_the_opening_sentences_marked_so(
     indexed, api_as, queued, llm_down, django_capture_on_commit_callbacks
 ):
     _, document, viewer = indexed
@@ -110,11 +128,12 @@ def test_a_job_whose_llm_is_down_fails_with_llm_unavailable(
     jobs.run(job_id)
     body = api_as(viewer).get(f"/api/v1/jobs/{job_id}/").json()
 
-    assert (body["status"], body["result"]) == ("failed", None)
-    assert body["error"] == {
-        "code": "llm_unavailable",
-        "detail": "The language model server is unavailable or too slow; try again shortly.",
-    }
+    assert (body["status"], body["result"]["method"]) == (
+        "succeeded", "extractive (opening sentences)",
+    )  # fmt: skip
+    assert body["result"]["warnings"] == [
+        summaries.OPENING_NOTE.format(reason="connection refused")
+    ]
 
 
 def test_a_finished_job_is_not_run_again(indexed, viewer):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from docproc.services import retrieval
+from docproc.services import answers, retrieval, summaries
 from docproc.services.search import IndexUnavailableError
 from tests.factories.files import make_text_pdf
 
@@ -119,7 +119,9 @@ def test_empty_question_is_invalid(indexed, api_as):
     assert "question" in response.json()["errors"]
 
 
-def test_llm_server_down_is_503_llm_unavailable(indexed, api_as, llm_down):
+def test_llm_server_down_answers_by_quoting_the_documents_with_the_reason(
+    indexed, api_as, llm_down
+):
     matter, _, viewer = indexed
 
     response = api_as(viewer).post(
@@ -127,7 +129,64 @@ def test_llm_server_down_is_503_llm_unavailable(indexed, api_as, llm_down):
         format="json",
     )  # fmt: skip
 
-    assert (response.status_code, response.json()["code"]) == (503, "llm_unavailable")
+    body = response.json()
+    assert (response.status_code, body["found"], body["method"]) == (200, True, "extractive")
+    assert [c["verified"] for c in body["citations"]] == [True]
+    assert "payable within thirty days" in body["citations"][0]["quote"]
+    assert body["warnings"] == [answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")]
+    assert (body["routing"]["endpoint"], body["routing"]["reason"]) == (
+        None, "no_model_available",
+    )  # fmt: skip
+
+
+def test_llm_server_down_streams_the_quoted_answer_as_the_only_event(indexed, api_as, llm_down):
+    matter, _, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/",
+        {"question": "When are invoices payable?", "stream": True}, format="json",
+    )  # fmt: skip
+
+    events = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert [(e["type"], e["method"]) for e in events] == [("answer", "extractive")]
+    assert events[0]["warnings"] == [
+        answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")
+    ]
+
+
+def test_extraction_with_the_llm_server_down_is_503_saying_why(indexed, api_as, llm_down):
+    _, document, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/documents/{document.pk}/extract/", {"schema": "contract"}, format="json"
+    )
+
+    assert (response.status_code, response.json()) == (
+        503,
+        {
+            "code": "llm_unavailable",
+            "detail": "The language model is unavailable (connection refused); try again shortly.",
+        },
+    )
+
+
+def test_summary_with_the_llm_server_down_quotes_the_opening_sentences_marked_so(
+    indexed, api_as, llm_down
+):
+    _, document, viewer = indexed
+
+    response = api_as(viewer).post(f"/api/v1/documents/{document.pk}/summary/", {}, format="json")
+
+    body = response.json()
+    assert (response.status_code, body["method"], body["model"]) == (
+        200, "extractive (opening sentences)", None,
+    )  # fmt: skip
+    assert body["statements"] == [
+        "“Invoices are payable within thirty days of receipt by bank transfer.”",
+        "“The agreement runs for thirty-six months from the effective date.”",
+    ]
+    assert [c["verified"] for c in body["citations"]] == [True, True]
+    assert body["warnings"] == [summaries.OPENING_NOTE.format(reason="connection refused")]
 
 
 def test_summary_of_a_document_still_processing_is_409(api_as, make_document, viewer):

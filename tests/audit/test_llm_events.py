@@ -10,6 +10,7 @@ import pytest
 
 from docproc.models import Chunk
 from tests.audit.conftest import ADDRESS, REQUEST_ID, events, from_client, only, who_what_where
+from tests.conftest import TINY_LARGE_MODEL
 from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db
@@ -60,12 +61,51 @@ def test_a_question_is_recorded_with_the_answer_shown_its_chunks_and_the_models_
         "documents": None,
         "streamed": False,
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
         "prompt_tokens": body["usage"]["prompt_tokens"],
         "completion_tokens": body["usage"]["completion_tokens"],
         "latency_s": body["usage"]["latency_s"],
     }
     assert record.details["chunk_ids"] and set(record.details["chunk_ids"]) <= document_chunks
     assert record.details["prompt_tokens"] > 0
+
+
+def test_a_question_escalated_to_the_large_model_is_recorded_with_its_routing(
+    indexed, api_as, two_tiny_models
+):
+    matter, _, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
+        format="json",
+    )  # fmt: skip
+
+    record = only("ask")
+    assert (record.details["routing"], record.details["model"]) == (
+        response.json()["routing"], TINY_LARGE_MODEL,
+    )  # fmt: skip
+    assert [(a["endpoint"], a["outcome"]) for a in record.details["routing"]["attempts"]] == [
+        ("small", "unverified"), ("large", "unverified"),
+    ]  # fmt: skip
+
+
+def test_a_question_answered_without_the_model_is_recorded_saying_why(indexed, api_as, llm_down):
+    matter, _, viewer = indexed
+
+    api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
+        format="json",
+    )  # fmt: skip
+
+    details = only("ask").details
+    assert (details["method"], details["model"], details["routing"]["reason"]) == (
+        "extractive", "", "no_model_available",
+    )  # fmt: skip
+    assert details["warnings"] == [
+        "The language model is unavailable (connection refused), so no model wrote this answer: "
+        "it quotes the passages that best match the question."
+    ]
 
 
 def test_a_streamed_question_is_recorded_once_with_the_answer_it_ended_with(indexed, api_as):
@@ -125,6 +165,8 @@ def test_a_summary_is_recorded_with_the_model_tokens_and_latency(indexed, api_as
         "method": body["method"],
         "coverage": body["coverage"],
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
     }
     assert (spent, latency > 0) == (body["tokens"], True)
 
@@ -161,5 +203,7 @@ def test_an_extraction_is_recorded_with_field_names_and_usage_but_not_values(ind
         "schema": "payment",
         "fields": {"payment_days": body["fields"]["payment_days"]["verified"]},
         "model": body["model"],
+        "routing": body["routing"],
+        "warnings": body["warnings"],
         **body["usage"],
     }

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from docproc.models import AuditEvent, DocumentStatus
 from docproc.services import answers
+from tests.conftest import TINY_LARGE_MODEL, TINY_MODEL
 from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db
@@ -238,20 +239,56 @@ def test_an_empty_question_is_400_with_the_reason_in_an_alert(viewer, matter):
     assert AuditEvent.objects.filter(action="ask").count() == 0
 
 
-def test_the_model_server_down_is_503_in_plain_words(indexed, llm_down):
+def test_the_model_server_down_answers_with_quotes_and_says_so_in_words(indexed, llm_down):
     matter, _, _, viewer = indexed
 
     response = client_as(viewer).post(
         f"/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"}
     )
 
-    html = parsed(response)
-    assert response.status_code == 503
-    assert html.select_one("#ask-error").get_text(strip=True) == (
-        "The language model is unavailable or too slow at the moment; try again shortly."
+    section = parsed(response).select_one("section#answer")
+    assert response.status_code == 200
+    assert "payable within thirty days" in section.select_one("#answer-text").get_text()
+    assert [li.get_text(" ", strip=True) for li in section.select("#answer-warnings li")] == [
+        "Warning: " + answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")
+    ]
+    assert section.select_one("#answer-routing").get_text(strip=True) == (
+        "No language model could be reached (connection refused); the result quotes the "
+        "documents instead."
     )
-    assert html.select_one("textarea#question").get_text() == "When are invoices payable?"
-    assert html.select_one("section#answer").has_attr("hidden")
+    assert section.select_one("#context-accounting .tokens").get_text(" ", strip=True) == (
+        "0 tokens used: no language model could be reached, so the quotes come straight from "
+        "the passages the search found."
+    )
+
+
+def test_the_answer_says_in_words_which_model_wrote_it_and_why(indexed, two_tiny_models):
+    matter, _, _, viewer = indexed
+
+    response = client_as(viewer).post(
+        f"/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"}
+    )
+
+    assert parsed(response).select_one("#answer-routing").get_text(strip=True) == (
+        f"Retried on the large model {TINY_LARGE_MODEL} because the small model {TINY_MODEL}'s "
+        "answer could not be verified against the documents."
+    )
+
+
+def test_the_answer_given_without_the_model_is_audited_saying_so(indexed, llm_down):
+    matter, _, _, viewer = indexed
+
+    client_as(viewer).post(f"/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"})
+
+    (record,) = AuditEvent.objects.filter(action="ask")
+    assert (record.details["method"], record.details["model"]) == ("extractive", "")
+    assert record.details["warnings"] == [
+        answers.MODEL_UNAVAILABLE_NOTE.format(reason="connection refused")
+    ]
+    assert record.details["routing"]["attempts"] == [
+        {"endpoint": "small", "model": record.details["routing"]["attempts"][0]["model"],
+         "outcome": "unavailable", "detail": "connection refused"},
+    ]  # fmt: skip
 
 
 def test_the_form_shares_the_api_ask_rate_and_says_when_to_retry(settings, viewer, matter):

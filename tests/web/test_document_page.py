@@ -45,6 +45,18 @@ def target(href: str) -> tuple[str, int, int | None, int | None, str]:
     return parts.path, query["page"], query.get("start"), query.get("end"), parts.fragment
 
 
+ROUTING = {
+    "model": "SmolLM2-135M-Instruct",
+    "endpoint": "small",
+    "reason": "only_model",
+    "escalated": False,
+    "attempts": [
+        {"endpoint": "small", "model": "SmolLM2-135M-Instruct", "outcome": "done", "detail": ""}
+    ],
+    "explanation": "Produced by the small model SmolLM2-135M-Instruct: the only model configured.",
+}
+
+
 def store_summary(document, model: str | None = None) -> dict:
     """A summary as ``summaries.summarize`` stores it, its statements attributed for real to
     one passage per page."""
@@ -65,6 +77,7 @@ def store_summary(document, model: str | None = None) -> dict:
         "model": model or settings.LLM_MODEL,
         "method": "single pass",
         "tokens": 321,
+        "routing": ROUTING,
     }
     Summary.objects.create(
         document=document,
@@ -226,6 +239,8 @@ def test_showing_the_cached_summary_is_audited_as_a_cached_summary(viewer, make_
         "method": "single pass",
         "coverage": {"pages_covered": 2, "pages_total": 2},
         "model": settings.LLM_MODEL,
+        "routing": ROUTING,
+        "warnings": ["Some statements could not be verified against the document: [1], [3]."],
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "latency_s": 0.0,
