@@ -84,10 +84,21 @@ def document_context(filename: str, pages: Sequence[PageText], title: str = "") 
         parts.append(heading)
     if _describes(title):
         parts.append(" ".join(title.split()))
-    stem = _FILENAME_SEPARATORS.sub(" ", filename.rsplit(".", 1)[0]).strip()
+    stem = filename_words(filename)
     if stem:
         parts.append(stem)
     return _joined(parts, MAX_DOCUMENT_CONTEXT_CHARS)
+
+
+def filename_words(filename: str) -> str:
+    """A file name as words ("BESTBUY_2023_10K.pdf" -> "BESTBUY 2023 10K")."""
+    return _FILENAME_SEPARATORS.sub(" ", filename.rsplit(".", 1)[0]).strip()
+
+
+def describes(context: str, filename: str) -> bool:
+    """Whether a document context says more than the file name: only then is it worth a
+    vector (a bare "scan 0042" or "pubmed 21645374" would add noise to every score)."""
+    return bool(context) and context != filename_words(filename)
 
 
 def section_contexts(pages: Sequence[PageText], chunks: Sequence[Chunk]) -> list[str]:

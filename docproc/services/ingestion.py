@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
 from docproc.pipeline.chunk import chunk_pages
-from docproc.pipeline.context import document_context, section_contexts
+from docproc.pipeline.context import describes, document_context, section_contexts
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.model_files import embedding_model_id
 from docproc.pipeline.ocr import OcrEngine
@@ -405,14 +405,15 @@ def embed(document_id: int, chunk_ids: list[int] | None = None) -> int:
 
 
 def _embed_context(document_id: int) -> None:
-    """The document context's vector, for document-aware dense search (once per context)."""
+    """The document context's vector, for document-aware dense search (once per context;
+    none for a context that is only the file name)."""
     document = (
         Document.objects.filter(pk=document_id, context_embedding__isnull=True)
         .exclude(context="")
-        .only("context")
+        .only("context", "filename")
         .first()
     )
-    if document is not None:
+    if document is not None and describes(document.context, document.filename):
         vector = embed_texts([document.context])[0]
         Document.objects.filter(pk=document_id, context=document.context).update(
             context_embedding=vector.tobytes()

@@ -32,7 +32,10 @@ from docproc.services.search import SearchError, SearchHit, build_hits, checked_
 
 # Rank fusion, chosen on bench/retrieval_recall.py (TAT-QA recall@5: 62.8 with the classic
 # k = 60 and equal weights, 65.4 with these; PubMedQA unchanged at ~99): a small k lets the top
-# ranks count, and BM25 weighs double because exact terms are what dense search misses.
+# ranks count, and BM25 weighs double because exact terms are what dense search misses (an
+# identifier such as "4.2(b)" must come first). On whole filings this weighting lets boilerplate
+# that shares the question's words crowd out the evidence (bench/financebench_recall.py); the
+# document context and page fusion are what counter it there.
 RRF_K = 10
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 1.0
@@ -45,7 +48,7 @@ LEXICAL_MIN_SHARE = 0.3
 # "context + passage" are close to such a weighted sum, so this approximates embedding each
 # chunk with its header without embedding every chunk twice. Chosen on financebench-dev
 # (bench/financebench_recall.py); the dense ranking is re-scored over this many nearest chunks.
-DOCUMENT_WEIGHT = 0.5
+DOCUMENT_WEIGHT = 1.0
 DENSE_POOL = 500
 MAX_CANDIDATES = 1000
 # Lexical indexes kept in memory per process, least recently used dropped first.
