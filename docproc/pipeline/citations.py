@@ -146,7 +146,10 @@ def statement_support(statement: str, quotes: Sequence[str]) -> Support:
     share = len(words & evidence_words) / len(words)
     if share < SUPPORT_THRESHOLD:
         return Support(False, f"only {share:.0%} of the statement's words are in the cited text")
-    if _negated(statement) != _negated(_closest_sentence(statement, evidence)):
+    # Clause by clause: "...to the mid LAD; no complications." is negated in its second
+    # clause only, and so is the quote it was copied from.
+    clauses = [c for c in _SENTENCE_END.split(statement) if content_words(c)] or [statement]
+    if any(_negated(c) != _negated(_closest_sentence(c, evidence)) for c in clauses):
         return Support(False, "the statement and the cited text differ in negation")
     return Support(True, "")
 

@@ -8,16 +8,17 @@ asking the model to guess. Unverified citations are marked and the answer says s
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docproc.models import Matter
+from docproc.pipeline import relevance
 from docproc.pipeline.attribution import AttributedText, attribute
-from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words
-from docproc.pipeline.compress import Evidence
+from docproc.pipeline.compress import Evidence, Passage
+from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.llm import Completion, LLMClient
 from docproc.pipeline.prompts import NOT_FOUND, question_messages, question_overhead
 from docproc.services import llm_context, retrieval, search
@@ -36,8 +37,10 @@ EXTRACTIVE_NOTE = (
     "The model's answer could not be verified against the documents, so the answer quotes "
     "the passages that best match the question instead."
 )
+QUOTED_NOTE = "No model wrote this answer: it quotes the passages that best answer the question."
 EXTRACTIVE_SENTENCES = 2
-MAX_QUOTE_CHARS = 300
+# A second sentence is quoted only if it scores at least this share of the best one.
+SECOND_SHARE = 0.9
 
 
 class QuestionError(ValueError):
@@ -80,6 +83,7 @@ class _Prepared:
     messages: list
     evidence: tuple[Evidence, ...]
     accounting: llm_context.Accounting
+    passages: tuple[Passage, ...] = ()  # as retrieved, best first
 
 
 def _validate(question: str) -> str:
@@ -132,13 +136,12 @@ def _prepare(
         return hits
     reserve = llm_context.answer_reserve()
     budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
-    compressed = llm_context.compress_to_budget(
-        client, question, retrieval.to_passages(hits), budget
-    )
+    passages = tuple(retrieval.to_passages(hits))
+    compressed = llm_context.compress_to_budget(client, question, passages, budget)
     messages, kept = llm_context.fit_prompt(
         client, lambda ev: question_messages(question, ev), compressed.evidence, reserve
     )
-    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept))
+    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept), passages)
 
 
 def _finish(question: str, completion: Completion, prepared: _Prepared, client) -> Answer:
@@ -160,18 +163,9 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     pages = llm_context.page_texts(prepared.evidence)
     attributed: AttributedText = attribute(text, prepared.evidence, pages)
     if not any(c.verified for c in attributed.citations):
-        extractive = _extractive(question, prepared.evidence, pages)
+        extractive = _extractive(question, prepared.evidence, pages, prepared.passages)
         if extractive is not None:
-            return Answer(
-                answer=extractive.text,
-                found=True,
-                citations=[c.as_dict() for c in extractive.citations],
-                statements=list(extractive.statements),
-                warnings=[EXTRACTIVE_NOTE],
-                method="extractive",
-                model_answer=attributed.text,
-                **base,
-            )
+            return _quoted(extractive, [EXTRACTIVE_NOTE], base, model_answer=attributed.text)
     warnings = []
     unverified = [c for c in attributed.citations if not c.verified]
     if unverified:
@@ -194,44 +188,113 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     )
 
 
-def _candidate_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of an evidence text; a long "sentence" with line breaks (a table, a list) is
-    split into its lines, so a quote is a row, not the whole table."""
-    spans = []
-    for start, end in split_sentences(text):
-        if end - start <= MAX_QUOTE_CHARS or "\n" not in text[start:end]:
-            spans.append((start, end))
-            continue
-        cursor = start
-        for line in text[start:end].split("\n"):
-            if line.strip():
-                offset = text.index(line, cursor)
-                spans.append((offset, offset + len(line)))
-                cursor = offset + len(line)
-    return spans
+def _quoted(
+    extractive: AttributedText, warnings: list[str], base: dict, model_answer: str | None = None
+) -> Answer:
+    return Answer(
+        answer=extractive.text,
+        found=True,
+        citations=[c.as_dict() for c in extractive.citations],
+        statements=list(extractive.statements),
+        warnings=warnings,
+        method="extractive",
+        model_answer=model_answer,
+        **base,
+    )
 
 
-def _extractive(question: str, evidence: Sequence[Evidence], pages) -> AttributedText | None:
-    """Quote the evidence sentences that best match the question (rarer shared words weigh
-    more), each cited and verified like any statement; None if nothing matches at all."""
-    words = content_words(question)
-    sentences = [(e, e.text[a:b]) for e in evidence for a, b in _candidate_spans(e.text)]
-    frequency = Counter(w for _, s in sentences for w in content_words(s))
-    scored = []
-    for order, (item, sentence) in enumerate(sentences):
-        shared = words & content_words(sentence)
-        if shared:
-            weight = sum(1.0 / frequency[w] for w in shared)
-            scored.append((-weight, order, item, sentence))
-    if not scored:
+def _extractive_only(question: str, prepared: _Prepared, client: LLMClient) -> Answer:
+    """The answer from the evidence alone: its best sentences quoted, or "not in the
+    documents" when none bears on the question."""
+    base = dict(
+        question=question,
+        context=prepared.accounting.as_dict(),
+        model=client.model,
+        chunks_used=sorted({e.chunk for e in prepared.evidence}),
+    )
+    pages = llm_context.page_texts(prepared.evidence)
+    extractive = _extractive(question, prepared.evidence, pages, prepared.passages)
+    if extractive is None:
+        return Answer(answer=NOT_IN_DOCUMENTS, found=False, method="none", **base)
+    return _quoted(extractive, [QUOTED_NOTE], base)
+
+
+def _candidates(evidence: Sequence[Evidence], passages: Sequence[Passage], pages):
+    """Every whole sentence or table row of the evidence as (evidence, text, prior, context):
+    the prior is ``1 / sqrt(1 + rank)`` of the best-ranked retrieved passage holding it (1
+    for all when the retrieval order is not known; retrieval ranks passages, not sentences, so
+    it decays slowly); its context is what it is about (``relevance.context``)."""
+    found = []
+    for item in evidence:
+        page = pages.get((item.document, item.page), "")
+        for a, b in relevance.quotable_spans(item.text):
+            start, end = item.char_start + a, item.char_start + b
+            ranks = [
+                r
+                for r, p in enumerate(passages)
+                if (p.document, p.page) == (item.document, item.page)
+                and p.char_start < end
+                and start < p.char_end
+            ]
+            prior = 1.0 / math.sqrt(1 + min(ranks)) if ranks else (0.0 if passages else 1.0)
+            context = relevance.context(page, start, end) if page else ""
+            found.append((item, item.text[a:b], prior, context))
+    return found
+
+
+def _extractive(
+    question: str,
+    evidence: Sequence[Evidence],
+    pages,
+    passages: Sequence[Passage] = (),
+) -> AttributedText | None:
+    """Quote the evidence sentence (or table row) that best answers the question, ranked by
+    meaning, the question's terms, the retrieval order (``passages``, best first) and the
+    question's type (``relevance.rank``), cited and verified like any statement; a second one
+    only if it answers nearly as well. None if no sentence bears on the question."""
+    candidates = _candidates(evidence, passages, pages)
+    if not candidates:
         return None
-    scored.sort()
-    best_weight = -scored[0][0]
-    best = [row for row in scored[:EXTRACTIVE_SENTENCES] if -row[0] >= best_weight / 2]
-    best.sort(key=lambda row: row[1])  # in document order
-    quoted = " ".join(f"“{sentence.strip()}” [{item.id}]" for _, _, item, sentence in best)
-    result = attribute(quoted, [item for _, _, item, _ in best], pages)
-    return result if any(c.verified for c in result.citations) else None
+    ranked = relevance.rank(
+        question,
+        [c[1] for c in candidates],
+        [c[2] for c in candidates],
+        embed_texts,
+        [c[3] for c in candidates],
+        [c[0].text for c in candidates],
+    )
+    best = ranked[0]
+    if not best.answers:
+        return None
+    chosen = [best] + [
+        r
+        for r in ranked[1:EXTRACTIVE_SENTENCES]
+        if r.answers and r.score >= SECOND_SHARE * best.score
+    ]
+    chosen.sort(key=lambda r: r.index)  # in document order
+    # Each quote is attributed on its own: two table rows, which end in no full stop, would
+    # otherwise read as one statement.
+    parts = [
+        attribute(
+            f"“{candidates[r.index][1]}” [{candidates[r.index][0].id}]",
+            [candidates[r.index][0]],
+            pages,
+        )
+        for r in chosen
+    ]
+    parts = [p for p in parts if any(c.verified for c in p.citations)]
+    if not parts:
+        return None
+    citations, statements = [], []
+    for part in parts:
+        citations += [replace(c, statement=c.statement + len(statements)) for c in part.citations]
+        statements += part.statements
+    return AttributedText(
+        " ".join(p.text for p in parts),
+        tuple(citations),
+        tuple(u for p in parts for u in p.uncited_statements),
+        tuple(statements),
+    )
 
 
 def ask(
@@ -240,13 +303,18 @@ def ask(
     *,
     document_ids: Sequence[int] | None = None,
     client: LLMClient | None = None,
+    generate: bool = True,
 ) -> Answer:
-    """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``)."""
+    """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``).
+    With ``generate=False`` the model writes nothing: the answer quotes the evidence sentences
+    that best answer the question (what an unverifiable model answer falls back to)."""
     question = _validate(question)
     client = client or llm_context.default_client()
     prepared = _prepare(matter, question, client, document_ids)
     if not isinstance(prepared, _Prepared):
         return _not_found(question, client, prepared)
+    if not generate:
+        return _extractive_only(question, prepared, client)
     completion = client.chat(prepared.messages, max_tokens=llm_context.answer_reserve())
     return _finish(question, completion, prepared, client)
 
