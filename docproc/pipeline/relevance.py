@@ -146,7 +146,7 @@ def _is_heading(line: str, following: str) -> bool:
     return (
         len(line) <= _HEADING_MAX_CHARS
         and len(line.split()) <= _HEADING_MAX_WORDS
-        and line[0].isupper()
+        and _ENUMERATOR.sub("", line)[:1].isupper()
         and (following.isupper() or following.isdigit())
     )
 
