@@ -18,7 +18,7 @@ that answer it, and what a correct answer states) is asked:
   ``.venv/bin/python manage.py serve_llm``): ``answers.ask`` as the service runs it. Verified
   when the model's own answer carries a verified citation (``method`` "generated"); correct
   when it also states every fact of the question. Unanswerable: declined ("not in the
-  documents").
+  documents"). ``--generate-every K`` asks the model only every K-th question.
 
 Token counts (the evidence budget) come from the server given, else from bench/llm_stub.py
 started here with an 8,192-token context, the embedded server's default.
@@ -174,11 +174,13 @@ class Row:
     generated: str = ""  # "", "verified+correct", "verified", "unverified", "declined", ...
 
 
-def run(matter, questions: list[Question], counting, model, verbose: bool) -> list[Row]:
+def run(
+    matter, questions: list[Question], counting, model, verbose: bool, every: int = 1
+) -> list[Row]:
     from docproc.services import answers
 
     rows = []
-    for q in questions:
+    for number, q in enumerate(questions):
         forced = answers.ask(matter, q.question, client=counting, generate=False)
         new_quotes = [(c["filename"], c["quote"]) for c in forced.citations if c["verified"]]
         prepared = answers._prepare(matter, q.question, counting, None)
@@ -193,7 +195,7 @@ def run(matter, questions: list[Question], counting, model, verbose: bool) -> li
         else:
             new, old = not forced.found, old_quotes is None
         row = Row(q, new, old, new_quotes)
-        if model is not None:
+        if model is not None and number % every == 0:
             started = time.perf_counter()
             answer = answers.ask(matter, q.question, client=model)
             seconds = time.perf_counter() - started
@@ -240,12 +242,16 @@ def report(rows: list[Row], generated: bool) -> None:
             "one with `.venv/bin/python manage.py serve_llm` and pass its URL"
         )
         return
-    verified = sum(r.generated.startswith("verified") for r in answerable)
-    correct = sum(r.generated.startswith("verified+correct") for r in answerable)
-    declined = sum(r.generated.startswith("declined") for r in unanswerable)
+    asked = [r for r in answerable if r.generated]
+    asked_none = [r for r in unanswerable if r.generated]
+    n, m = len(asked), len(asked_none)
+    verified = sum(r.generated.startswith("verified") for r in asked)
+    correct = sum(r.generated.startswith("verified+correct") for r in asked)
+    declined = sum(r.generated.startswith("declined") for r in asked_none)
     print(
-        f"generated: verified {verified}/{n} = {verified / n:.1%}, verified and correct "
-        f"{correct}/{n} = {correct / n:.1%}; declined {declined}/{m} unanswerable"
+        f"generated ({n} answerable and {m} unanswerable questions asked): verified "
+        f"{verified}/{n} = {verified / max(n, 1):.1%}, verified and correct {correct}/{n} = "
+        f"{correct / max(n, 1):.1%}; declined {declined}/{m} unanswerable"
     )
 
 
@@ -255,6 +261,13 @@ def main() -> None:
     parser.add_argument("--llm-model", default="SmolLM2-135M-Instruct")
     parser.add_argument("--llm-timeout", type=float, default=300.0)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument(
+        "--generate-every",
+        type=int,
+        default=1,
+        metavar="K",
+        help="ask the model only every K-th question (generation is slow on a few cores)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show wrong quotes")
     args = parser.parse_args()
 
@@ -282,7 +295,7 @@ def main() -> None:
         counting = model
         print(f"token counts and generated answers from {args.llm_base_url} ({args.llm_model})")
     try:
-        rows = run(matter, questions, counting, model, args.verbose)
+        rows = run(matter, questions, counting, model, args.verbose, args.generate_every)
     finally:
         if stub is not None:
             stub.terminate()

@@ -39,7 +39,7 @@ EXTRACTIVE_NOTE = (
 )
 QUOTED_NOTE = "No model wrote this answer: it quotes the passages that best answer the question."
 EXTRACTIVE_SENTENCES = 2
-# A second sentence is quoted only if it scores at least this share of the best one.
+# The sentence next to the best is quoted too if it scores at least this share of the best.
 SECOND_SHARE = 0.9
 
 
@@ -250,8 +250,8 @@ def _extractive(
 ) -> AttributedText | None:
     """Quote the evidence sentence (or table row) that best answers the question, ranked by
     meaning, the question's terms, the retrieval order (``passages``, best first) and the
-    question's type (``relevance.rank``), cited and verified like any statement; a second one
-    only if it answers nearly as well. None if no sentence bears on the question."""
+    question's type (``relevance.rank``), cited and verified like any statement; the sentence
+    next to it too if it answers nearly as well. None if no sentence bears on the question."""
     candidates = _candidates(evidence, passages, pages)
     if not candidates:
         return None
@@ -266,11 +266,17 @@ def _extractive(
     best = ranked[0]
     if not best.answers:
         return None
+    # A second sentence only when it continues the best one (the next or previous sentence of
+    # the same evidence) and answers nearly as well: a runner-up from elsewhere is another
+    # clause that merely shares the subject (the entire-agreement clause for "the parties").
     chosen = [best] + [
         r
-        for r in ranked[1:EXTRACTIVE_SENTENCES]
-        if r.answers and r.score >= SECOND_SHARE * best.score
-    ]
+        for r in ranked[1:]
+        if r.answers
+        and r.score >= SECOND_SHARE * best.score
+        and abs(r.index - best.index) == 1
+        and candidates[r.index][0] is candidates[best.index][0]
+    ][: EXTRACTIVE_SENTENCES - 1]
     chosen.sort(key=lambda r: r.index)  # in document order
     # Each quote is attributed on its own: two table rows, which end in no full stop, would
     # otherwise read as one statement.
