@@ -65,6 +65,8 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _CELL_SEPARATOR = re.compile(r"\S\s+\|\s+\S|\t")
 _LOWERCASE = re.compile(r"[^\W\d_A-Z]")
 _HEADING_MAX_CHARS = 40
+# The number a heading or clause starts with: "1.", "4.2", "(b)", "iv."
+_ITEM_NUMBER = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlc]+)\)?\.?\s+")
 _HEADING_MAX_WORDS = 4
 
 
@@ -146,7 +148,7 @@ def _is_heading(line: str, following: str) -> bool:
     return (
         len(line) <= _HEADING_MAX_CHARS
         and len(line.split()) <= _HEADING_MAX_WORDS
-        and _ENUMERATOR.sub("", line)[:1].isupper()
+        and _ITEM_NUMBER.sub("", line)[:1].isupper()
         and (following.isupper() or following.isdigit())
     )
 
@@ -298,7 +300,6 @@ class Ranked:
         )
 
 
-_ENUMERATOR = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-z]{1,3})\)?\.?\s+", re.IGNORECASE)
 _MIN_STATEMENT_WORDS = 5
 # A capitalised word after the first, shaped like a name ("Kestrelmoor", "Provider"), not an
 # acronym or a code ("PCI", "HbA1c").
@@ -311,7 +312,7 @@ def states_something(text: str) -> bool:
     levels.") is close in meaning to many questions and answers none."""
     if _is_row(text):
         return True
-    body = _ENUMERATOR.sub("", text.strip())
+    body = _ITEM_NUMBER.sub("", text.strip())
     return any(c.isdigit() for c in body) or len(body.split()) >= _MIN_STATEMENT_WORDS
 
 
