@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
+from docproc.pipeline import relevance
 from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words, locate_quote, statement_support
 from docproc.pipeline.compress import Evidence
@@ -58,30 +59,35 @@ class AttributedText:
         return bool(self.citations) and all(c.verified for c in self.citations)
 
 
-MAX_QUOTE_CHARS = 400
 _QUOTATION_MARKS = " “”\"'‘’«»"
 
 
 def _best_span(statement: str, evidence: Evidence) -> tuple[int, int]:
-    """Span (within evidence.text) to quote: the sentences holding the statement when it is
-    a quotation of the evidence (an extractive answer's sentences are), else the run of
-    evidence sentences from the first to the last that share words with the statement if it
-    is short enough, else the single sentence sharing the most."""
-    spans = split_sentences(evidence.text) or [(0, len(evidence.text))]
+    """Span (within evidence.text) to quote: whole sentences or table rows
+    (``relevance.quotable_spans``), never a fragment of one. For a statement that quotes the
+    evidence (an extractive answer's do), the sentences holding the quotation; otherwise the
+    sentence sharing the most of the statement's words (numbers count double: they are what
+    verification checks), with the sentence next to it when that one holds words of the
+    statement the best lacks (a statement drawn from two adjacent sentences)."""
+    spans = relevance.quotable_spans(evidence.text) or [(0, len(evidence.text))]
     quoted = locate_quote(statement.strip(_QUOTATION_MARKS), evidence.text)
-    if quoted is not None:  # the sentences holding it, unless they are too long to quote
+    if quoted is not None:
         around = [(a, b) for a, b in spans if a < quoted[1] and b > quoted[0]]
-        start, end = around[0][0], around[-1][1]
-        return (start, end) if end - start <= MAX_QUOTE_CHARS else quoted
-    words = content_words(statement)
-    overlaps = [len(words & content_words(evidence.text[a:b])) for a, b in spans]
-    best = max(range(len(spans)), key=lambda i: (overlaps[i], -i))
-    touching = [i for i, overlap in enumerate(overlaps) if overlap > 0]
-    if touching:
-        start, end = spans[touching[0]][0], spans[touching[-1]][1]
-        if end - start <= MAX_QUOTE_CHARS:
-            return start, end
+        return around[0][0], around[-1][1]
+    words = relevance.terms(statement)
+    held = [words & relevance.terms(evidence.text[a:b]) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: (_weight(held[i]), -i))
+    missing = words - held[best]
+    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
+    extra = max(neighbours, key=lambda i: (_weight(held[i] & missing), -i), default=None)
+    if extra is not None and _weight(held[extra] & missing) >= 2:
+        first, last = sorted((best, extra))
+        return spans[first][0], spans[last][1]
     return spans[best]
+
+
+def _weight(terms: set[str] | frozenset[str]) -> int:
+    return sum(2 if any(c.isdigit() for c in t) else 1 for t in terms)
 
 
 def _best_evidence(statement: str, evidence: Sequence[Evidence]) -> Evidence | None:

@@ -136,7 +136,13 @@ def statement_support(statement: str, quotes: Sequence[str]) -> Support:
     if missing_numbers:
         listed = ", ".join(sorted(missing_numbers))
         return Support(False, f"numbers not in the cited text: {listed}")
-    names = _names(statement) - content_words(evidence)
+    # A name counts where it starts a word of the evidence: "I21" of the code "I21.4." is there.
+    folded = normalize(evidence)
+    names = {
+        n
+        for n in _names(statement) - content_words(evidence)
+        if not re.search(rf"(?<!\w){re.escape(n)}", folded)
+    }
     if names:
         return Support(False, f"names not in the cited text: {', '.join(sorted(names))}")
     words = content_words(statement)
@@ -146,7 +152,10 @@ def statement_support(statement: str, quotes: Sequence[str]) -> Support:
     share = len(words & evidence_words) / len(words)
     if share < SUPPORT_THRESHOLD:
         return Support(False, f"only {share:.0%} of the statement's words are in the cited text")
-    if _negated(statement) != _negated(_closest_sentence(statement, evidence)):
+    # Clause by clause: "...to the mid LAD; no complications." is negated in its second
+    # clause only, and so is the quote it was copied from.
+    clauses = [c for c in _SENTENCE_END.split(statement) if content_words(c)] or [statement]
+    if any(_negated(c) != _negated(_closest_sentence(c, evidence)) for c in clauses):
         return Support(False, "the statement and the cited text differ in negation")
     return Support(True, "")
 

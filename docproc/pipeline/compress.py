@@ -8,8 +8,8 @@ or clause a hit came from is where results and exceptions usually are), a share 
 neighbours' overlap, and, when an embedder is given, cosine similarity. The best are kept,
 whole, while the rendered context fits the budget; sentences scoring far below the best are
 not kept even when there is room, because padding dilutes what the model reads. Nothing is
-cut mid-sentence: a sentence is kept whole or left out, and what was left out is disclosed
-(``pages_left_out``, ``original_tokens``).
+cut mid-sentence: a sentence (or table row, ``relevance.quotable_spans``) is kept whole or left
+out, and what was left out is disclosed (``pages_left_out``, ``original_tokens``).
 
 Retrieved chunks overlap (each repeats the end of the one before), so passages of one page are
 first merged into disjoint segments of page text, which makes every sentence appear once;
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.lexical import tokenize
+from docproc.pipeline.relevance import quotable_spans
 
 # The sentence score's parts (see ``_score``), chosen on bench/compression.py with PubMedQA
 # and TAT-QA questions: lexical overlap, the retrieval prior, embedding similarity (only with
@@ -47,10 +47,6 @@ SIBLING_SHARE = 0.8
 MIN_SCORE_SHARE = 0.35
 # Two sentences whose term sets overlap this much (Jaccard) say the same thing.
 NEAR_DUPLICATE = 0.85
-# A "sentence" this long spread over several lines is a table or a list: split it into lines.
-LINE_SPLIT_CHARS = 300
-
-_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,37 +273,10 @@ def _consistent(segment: _Segment, passage: Passage) -> bool:
     return ours == passage.text[: shared_end - passage.char_start]
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of ``text`` by paragraph; long multi-line ones (tables, lists) by line."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    paragraph_ends = [(m.start(), m.end()) for m in _BLANK_LINE.finditer(text)]
-    for gap_start, gap_end in [*paragraph_ends, (len(text), len(text))]:
-        for start, end in split_sentences(text, cursor, gap_start):
-            piece = text[start:end]
-            if end - start > LINE_SPLIT_CHARS and piece.count("\n") >= 2:
-                spans += _line_spans(text, start, end)
-            else:
-                spans.append((start, end))
-        cursor = gap_end
-    return spans
-
-
-def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans = []
-    for match in re.finditer(r"[^\n]+", text[start:end]):
-        line = match.group()
-        stripped = line.strip()
-        if stripped:
-            left = start + match.start() + (len(line) - len(line.lstrip()))
-            spans.append((left, left + len(stripped)))
-    return spans
-
-
 def _sentences(segments: list[_Segment]) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     for number, segment in enumerate(segments):
-        for position, (start, end) in enumerate(_sentence_spans(segment.text)):
+        for position, (start, end) in enumerate(quotable_spans(segment.text)):
             page_start, page_end = segment.start + start, segment.start + end
             # The best-ranked passage holding the sentence gives its prior and chunk id.
             covering = [p for p in segment.passages if p[0] <= page_start and page_end <= p[1]] or [

@@ -8,16 +8,17 @@ asking the model to guess. Unverified citations are marked and the answer says s
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docproc.models import Matter
+from docproc.pipeline import relevance
 from docproc.pipeline.attribution import AttributedText, attribute
-from docproc.pipeline.chunk import split_sentences
 from docproc.pipeline.citations import content_words
-from docproc.pipeline.compress import CompressedContext, Evidence, compress
+from docproc.pipeline.compress import CompressedContext, Evidence, Passage, compress
+from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.llm import Completion, LLMClient, LLMError, LLMUnavailableError
 from docproc.pipeline.prompts import (
     NOT_FOUND,
@@ -49,11 +50,14 @@ MODEL_UNAVAILABLE_NO_QUOTE = (
     "The language model is unavailable ({reason}), and no sentence of the passages found "
     "could be quoted and verified as an answer; ask again when the model is back."
 )
-EXTRACTIVE_SENTENCES = 2
 # Without a model there is no tokenizer to count with: the passages quoted from are merged and
 # de-duplicated by the compressor under this budget of words instead.
 FALLBACK_BUDGET_WORDS = 4000
 MAX_QUOTE_CHARS = 300
+QUOTED_NOTE = "No model wrote this answer: it quotes the passages that best answer the question."
+EXTRACTIVE_SENTENCES = 2
+# The sentence next to the best is quoted too if it scores at least this share of the best.
+SECOND_SHARE = 0.9
 
 
 class QuestionError(ValueError):
@@ -99,6 +103,7 @@ class _Prepared:
     evidence: tuple[Evidence, ...]
     accounting: llm_context.Accounting
     compressed: CompressedContext | None = None
+    passages: tuple[Passage, ...] = ()  # as retrieved, best first
 
 
 def _validate(question: str) -> str:
@@ -150,13 +155,14 @@ def _fit(
     """The prompt for ``client``: the retrieved passages compressed to its evidence budget."""
     reserve = llm_context.answer_reserve()
     budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
-    compressed = llm_context.compress_to_budget(
-        client, question, retrieval.to_passages(hits), budget, counter
-    )
+    passages = tuple(retrieval.to_passages(hits))
+    compressed = llm_context.compress_to_budget(client, question, passages, budget, counter)
     messages, kept = llm_context.fit_prompt(
         client, lambda ev: question_messages(question, ev), compressed.evidence, reserve
     )
-    return _Prepared(messages, kept, llm_context.Accounting.of(compressed, kept), compressed)
+    return _Prepared(
+        messages, kept, llm_context.Accounting.of(compressed, kept), compressed, passages
+    )
 
 
 def _finish(question: str, completion: Completion, prepared: _Prepared, client) -> Answer:
@@ -178,18 +184,9 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     pages = llm_context.page_texts(prepared.evidence)
     attributed: AttributedText = attribute(text, prepared.evidence, pages)
     if not any(c.verified for c in attributed.citations):
-        extractive = _extractive(question, prepared.evidence, pages)
+        extractive = _extractive(question, prepared.evidence, pages, prepared.passages)
         if extractive is not None:
-            return Answer(
-                answer=extractive.text,
-                found=True,
-                citations=[c.as_dict() for c in extractive.citations],
-                statements=list(extractive.statements),
-                warnings=[EXTRACTIVE_NOTE],
-                method="extractive",
-                model_answer=attributed.text,
-                **base,
-            )
+            return _quoted(extractive, [EXTRACTIVE_NOTE], base, model_answer=attributed.text)
     warnings = []
     unverified = [c for c in attributed.citations if not c.verified]
     if unverified:
@@ -212,44 +209,119 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
     )
 
 
-def _candidate_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of an evidence text; a long "sentence" with line breaks (a table, a list) is
-    split into its lines, so a quote is a row, not the whole table."""
-    spans = []
-    for start, end in split_sentences(text):
-        if end - start <= MAX_QUOTE_CHARS or "\n" not in text[start:end]:
-            spans.append((start, end))
-            continue
-        cursor = start
-        for line in text[start:end].split("\n"):
-            if line.strip():
-                offset = text.index(line, cursor)
-                spans.append((offset, offset + len(line)))
-                cursor = offset + len(line)
-    return spans
+def _quoted(
+    extractive: AttributedText, warnings: list[str], base: dict, model_answer: str | None = None
+) -> Answer:
+    return Answer(
+        answer=extractive.text,
+        found=True,
+        citations=[c.as_dict() for c in extractive.citations],
+        statements=list(extractive.statements),
+        warnings=warnings,
+        method="extractive",
+        model_answer=model_answer,
+        **base,
+    )
 
 
-def _extractive(question: str, evidence: Sequence[Evidence], pages) -> AttributedText | None:
-    """Quote the evidence sentences that best match the question (rarer shared words weigh
-    more), each cited and verified like any statement; None if nothing matches at all."""
-    words = content_words(question)
-    sentences = [(e, e.text[a:b]) for e in evidence for a, b in _candidate_spans(e.text)]
-    frequency = Counter(w for _, s in sentences for w in content_words(s))
-    scored = []
-    for order, (item, sentence) in enumerate(sentences):
-        shared = words & content_words(sentence)
-        if shared:
-            weight = sum(1.0 / frequency[w] for w in shared)
-            scored.append((-weight, order, item, sentence))
-    if not scored:
+def _extractive_only(question: str, prepared: _Prepared, client: LLMClient) -> Answer:
+    """The answer from the evidence alone: its best sentences quoted, or "not in the
+    documents" when none bears on the question."""
+    base = dict(
+        question=question,
+        context=prepared.accounting.as_dict(),
+        model=client.model,
+        chunks_used=sorted({e.chunk for e in prepared.evidence}),
+    )
+    pages = llm_context.page_texts(prepared.evidence)
+    extractive = _extractive(question, prepared.evidence, pages, prepared.passages)
+    if extractive is None:
+        return Answer(answer=NOT_IN_DOCUMENTS, found=False, method="none", **base)
+    return _quoted(extractive, [QUOTED_NOTE], base)
+
+
+def _candidates(evidence: Sequence[Evidence], passages: Sequence[Passage], pages):
+    """Every whole sentence or table row of the evidence as (evidence, text, prior, context):
+    the prior is ``1 / sqrt(1 + rank)`` of the best-ranked retrieved passage holding it (1
+    for all when the retrieval order is not known; retrieval ranks passages, not sentences, so
+    it decays slowly); its context is what it is about (``relevance.context``)."""
+    found = []
+    for item in evidence:
+        page = pages.get((item.document, item.page), "")
+        for a, b in relevance.quotable_spans(item.text):
+            start, end = item.char_start + a, item.char_start + b
+            ranks = [
+                r
+                for r, p in enumerate(passages)
+                if (p.document, p.page) == (item.document, item.page)
+                and p.char_start < end
+                and start < p.char_end
+            ]
+            prior = 1.0 / math.sqrt(1 + min(ranks)) if ranks else (0.0 if passages else 1.0)
+            context = relevance.context(page, start, end) if page else ""
+            found.append((item, item.text[a:b], prior, context))
+    return found
+
+
+def _extractive(
+    question: str,
+    evidence: Sequence[Evidence],
+    pages,
+    passages: Sequence[Passage] = (),
+) -> AttributedText | None:
+    """Quote the evidence sentence (or table row) that best answers the question, ranked by
+    meaning, the question's terms, the retrieval order (``passages``, best first) and the
+    question's type (``relevance.rank``), cited and verified like any statement; the sentence
+    next to it too if it answers nearly as well. None if no sentence bears on the question."""
+    candidates = _candidates(evidence, passages, pages)
+    if not candidates:
         return None
-    scored.sort()
-    best_weight = -scored[0][0]
-    best = [row for row in scored[:EXTRACTIVE_SENTENCES] if -row[0] >= best_weight / 2]
-    best.sort(key=lambda row: row[1])  # in document order
-    quoted = " ".join(f"“{sentence.strip()}” [{item.id}]" for _, _, item, sentence in best)
-    result = attribute(quoted, [item for _, _, item, _ in best], pages)
-    return result if any(c.verified for c in result.citations) else None
+    ranked = relevance.rank(
+        question,
+        [c[1] for c in candidates],
+        [c[2] for c in candidates],
+        embed_texts,
+        [c[3] for c in candidates],
+        [c[0].text for c in candidates],
+    )
+    best = ranked[0]
+    if not best.answers:
+        return None
+    # A second sentence only when it continues the best one (the next or previous sentence of
+    # the same evidence) and answers nearly as well: a runner-up from elsewhere is another
+    # clause that merely shares the subject (the entire-agreement clause for "the parties").
+    chosen = [best] + [
+        r
+        for r in ranked[1:]
+        if r.answers
+        and r.score >= SECOND_SHARE * best.score
+        and abs(r.index - best.index) == 1
+        and candidates[r.index][0] is candidates[best.index][0]
+    ][: EXTRACTIVE_SENTENCES - 1]
+    chosen.sort(key=lambda r: r.index)  # in document order
+    # Each quote is attributed on its own: two table rows, which end in no full stop, would
+    # otherwise read as one statement.
+    parts = [
+        attribute(
+            f"“{candidates[r.index][1]}” [{candidates[r.index][0].id}]",
+            [candidates[r.index][0]],
+            pages,
+        )
+        for r in chosen
+    ]
+    parts = [p for p in parts if any(c.verified for c in p.citations)]
+    if not parts:
+        return None
+    citations, statements = [], []
+    for part in parts:
+        citations += [replace(c, statement=c.statement + len(statements)) for c in part.citations]
+        statements += part.statements
+    return AttributedText(
+        " ".join(p.text for p in parts),
+        tuple(citations),
+        tuple(u for p in parts for u in p.uncited_statements),
+        tuple(statements),
+    )
 
 
 def _words(text: str) -> int:
@@ -265,7 +337,9 @@ def _without_model(question: str, hits: Sequence[search.SearchHit], why: str) ->
     )
     evidence = compressed.evidence
     pages = llm_context.page_texts(evidence)
-    quoted = _extractive(question, evidence, pages) if evidence else None
+    quoted = (
+        _extractive(question, evidence, pages, retrieval.to_passages(hits)) if evidence else None
+    )
     # No model, no tokens: the accounting lists the pages, not a budget.
     context = {
         **llm_context.Accounting.of(compressed, evidence).as_dict(),
@@ -436,12 +510,25 @@ def ask(
     *,
     document_ids: Sequence[int] | None = None,
     client: LLMClient | None = None,
+    generate: bool = True,
 ) -> Answer:
     """Answer ``question`` from ``matter``'s documents (optionally only ``document_ids``).
     ``client`` is the small model (default: the configured one); the large one, when
-    configured, is used as ``services.routing`` decides."""
+    configured, is used as ``services.routing`` decides. With ``generate=False`` the model
+    writes nothing: the answer quotes the evidence sentences that best answer the question
+    (what an unverifiable model answer falls back to)."""
     question = _validate(question)
+    if not generate:
+        return _quoted_answer(matter, question, document_ids, client)
     return _drain(_answer(matter, question, document_ids, client, stream=False))
+
+
+def _quoted_answer(matter: Matter, question: str, document_ids, client) -> Answer:
+    client = client or llm_context.default_client()
+    hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
+    if not _relevant(matter, question, hits, document_ids):
+        return _not_found(question, client, hits)
+    return _extractive_only(question, _fit(question, client, hits), client)
 
 
 def stream_ask(

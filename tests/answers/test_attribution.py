@@ -122,3 +122,33 @@ def test_a_statement_quoting_the_evidence_cites_the_sentence_it_quotes_not_the_p
     assert citation.quote == "Late invoices carry interest at four percent."
     assert page[citation.char_start : citation.char_end] == citation.quote
     assert citation.verified is True
+
+
+def test_an_unmarked_statement_cites_the_one_whole_sentence_it_draws_on():
+    page = (
+        "4.1 Fees. The Customer shall pay the fees set out in each SOW. Unless a SOW states\n"
+        "otherwise, Services are charged at the rates in Schedule 1. The Provider shall invoice\n"
+        "the Customer monthly in arrears, in US dollars."
+    )
+    fees = Evidence(1, 14, 7, "msa.pdf", 2, 0, len(page), page)
+
+    result = attribute("The Provider invoices the Customer monthly.", [fees], {(7, 2): page})
+
+    (citation,) = result.citations
+    assert citation.quote == (
+        "The Provider shall invoice\nthe Customer monthly in arrears, in US dollars."
+    )
+    assert citation.verified is True
+
+
+def test_a_quoted_table_row_is_cited_whole():
+    page = (
+        "Medication | Dose | Frequency\nMetoprolol succinate | 50 mg | once daily\nAspirin | 81 mg"
+    )
+    table = Evidence(1, 15, 8, "summary.docx", 1, 0, len(page), page)
+
+    result = attribute("“Metoprolol succinate | 50 mg” [1]", [table], {(8, 1): page})
+
+    (citation,) = result.citations
+    assert citation.quote == "Metoprolol succinate | 50 mg | once daily"
+    assert citation.verified is True

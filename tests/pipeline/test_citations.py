@@ -123,3 +123,15 @@ def test_a_statement_saying_the_opposite_of_its_quote_is_not_supported(statement
 )
 def test_a_statement_agreeing_with_the_closest_quoted_sentence_is_supported(statement):
     assert statement_support(statement, [LEASE]) == Support(True, "")
+
+
+def test_a_verbatim_quote_holding_a_code_that_ends_in_a_number_supports_itself():
+    quote = "Principal: Non-ST-elevation myocardial infarction (NSTEMI), ICD-10 I21.4."
+
+    assert statement_support(f"“{quote}”", [quote]) == Support(True, "")
+
+
+def test_a_verbatim_quote_negated_only_after_a_semicolon_supports_itself():
+    quote = "One drug-eluting stent to the mid LAD; TIMI 3 flow restored; no complications."
+
+    assert statement_support(f"“{quote}”", [quote]) == Support(True, "")
