@@ -13,8 +13,10 @@ from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
-# How much a page's further matching passages add to its best one (page_fusion).
-PAGE_SUPPORT = 0.3
+# How much a page's further matching passages add to its best one (page_fusion). None by
+# default: on PubMedQA a share of 0.3 favoured long abstracts (more passages, more votes) and
+# cost 7 points of recall@1, and on financebench-dev it changed nothing at recall@5 or @10.
+PAGE_SUPPORT = 0.0
 
 
 def reciprocal_rank_fusion(
