@@ -27,17 +27,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 
 from django.conf import settings
-from harness import REPO, percentile, prepare_database, unique_slug  # sets Django up
+from harness import (  # sets Django up
+    REPO,
+    free_llm_url,
+    percentile,
+    prepare_database,
+    start_llm_server,
+    unique_slug,
+)
 
-from docproc.pipeline.llm import LLMClient
 from docproc.services import answers, ingestion, matters, routing
 
 SAMPLES = REPO / "samples"
@@ -60,32 +61,6 @@ QUESTIONS = [
     "What is the capital of Peru?",
     "Who won the football world cup in 1998?",
 ]
-
-
-def free_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-
-
-def start_server(name: str, ctx: int, threads: int) -> tuple[subprocess.Popen, str]:
-    """``manage.py serve_llm`` (SmolLM2) on a free port, reporting the model as ``name``."""
-    base_url = free_url()
-    env = dict(os.environ, DOCPROC_LLM_BASE_URL=base_url, DOCPROC_LLM_MODEL=name)
-    env["DOCPROC_LOG_LEVEL"] = "WARNING"
-    command = [sys.executable, "manage.py", "serve_llm", "--ctx", str(ctx)]
-    command += ["--threads", str(threads)]
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    client = LLMClient(base_url, name, timeout_s=5)
-    deadline = time.monotonic() + 180
-    while not client.health():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.seek(0)
-            raise SystemExit(f"serve_llm did not start:\n{log.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    return process, base_url
 
 
 def ingest_samples():
@@ -165,7 +140,7 @@ def main() -> None:
     try:
         small_url = args.base_url
         if not small_url:
-            process, small_url = start_server("smollm2-small", args.ctx, args.threads)
+            process, small_url = start_llm_server(args.ctx, args.threads, name="smollm2-small")
             processes.append(process)
         small_model = "smollm2-small" if not args.base_url else settings.LLM_MODEL
         settings.LLM_BASE_URL, settings.LLM_MODEL = small_url, small_model
@@ -183,12 +158,12 @@ def main() -> None:
                 # A fresh small server: llama.cpp caches each slot's last prompt, and the small
                 # phase just sent the same prompts.
                 processes.pop(0).terminate()
-                process, small_url = start_server("smollm2-small", args.ctx, args.threads)
+                process, small_url = start_llm_server(args.ctx, args.threads, name="smollm2-small")
                 processes.append(process)
                 settings.LLM_BASE_URL = small_url
             large_url = args.large_base_url
             if not large_url:
-                process, large_url = start_server("smollm2-large", args.ctx, args.threads)
+                process, large_url = start_llm_server(args.ctx, args.threads, name="smollm2-large")
                 processes.append(process)
             settings.LLM_LARGE_BASE_URL = large_url
             settings.LLM_LARGE_MODEL = "smollm2-large" if not args.large_base_url else ""
@@ -206,7 +181,7 @@ def main() -> None:
             )
             settings.LLM_LARGE_BASE_URL = ""
 
-        settings.LLM_BASE_URL = free_url()  # nobody listens: the extractive fallback
+        settings.LLM_BASE_URL = free_llm_url()  # nobody listens: the extractive fallback
         routing.forget_unavailable()
         first = ask_timed(matter, QUESTIONS[3])
         print(

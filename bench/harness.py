@@ -114,3 +114,37 @@ def summary_ms(values: list[float]) -> str:
         f"p50 {percentile(values, 50) * 1000:.2f} ms, p95 {percentile(values, 95) * 1000:.2f} ms, "
         f"mean {statistics.fmean(values) * 1000:.2f} ms (n={len(values)})"
     )
+
+
+def free_llm_url() -> str:
+    """An OpenAI-compatible base URL on a free loopback port (nothing listens there yet)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+def start_llm_server(ctx: int, threads: int, *, model: str | None = None, name: str = "bench"):
+    """``manage.py serve_llm`` (SmolLM2 unless ``model``) on a free port, reporting the model as
+    ``name``, once it answers; returns (process, base URL). Exits with its log if it fails."""
+    import subprocess
+
+    from docproc.pipeline.llm import LLMClient
+
+    base_url = free_llm_url()
+    env = dict(os.environ, DOCPROC_LLM_BASE_URL=base_url, DOCPROC_LLM_MODEL=name)
+    env["DOCPROC_LOG_LEVEL"] = "WARNING"
+    command = [sys.executable, "manage.py", "serve_llm", "--ctx", str(ctx)]
+    command += ["--threads", str(threads)] + (["--model", model] if model else [])
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    client = LLMClient(base_url, name, timeout_s=5)
+    deadline = time.monotonic() + 180
+    while not client.health():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.seek(0)
+            raise SystemExit(f"serve_llm did not start:\n{log.read().decode()[-3000:]}")
+        time.sleep(0.2)
+    return process, base_url

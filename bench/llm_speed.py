@@ -14,47 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from harness import start_llm_server  # sets Django up
 
-from docproc.pipeline.llm import ChatMessage, Completion, LLMClient  # noqa: E402
+from docproc.pipeline.llm import ChatMessage, Completion, LLMClient
 
 WORDS = (
     "the supplier shall deliver the goods within thirty days of the purchase order and the "
     "customer shall pay each invoice within sixty days unless the agreement is terminated"
 ).split()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(threads: int, ctx: int, model: str | None) -> tuple[subprocess.Popen, str]:
-    base_url = f"http://127.0.0.1:{free_port()}/v1"
-    env = dict(os.environ, DOCPROC_LLM_BASE_URL=base_url, DOCPROC_LOG_LEVEL="WARNING")
-    command = [sys.executable, "manage.py", "serve_llm", "--ctx", str(ctx)]
-    command += ["--threads", str(threads)] + (["--model", model] if model else [])
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    client = LLMClient(base_url, "bench", timeout_s=5)
-    deadline = time.monotonic() + 120
-    while not client.health():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.seek(0)
-            raise SystemExit(f"serve_llm did not start:\n{log.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    return process, base_url
 
 
 def measure(client: LLMClient, prompt_words: int, answer_tokens: int, seed: int) -> tuple:
@@ -107,7 +77,7 @@ def main() -> None:
             report(args.base_url, client, args)
         return
     for threads in [int(t) for t in args.threads.split(",")]:
-        process, base_url = start_server(threads, args.ctx, args.model)
+        process, base_url = start_llm_server(args.ctx, threads, model=args.model)
         try:
             with LLMClient(base_url, "bench", timeout_s=300) as client:
                 report(f"{threads} thread(s)", client, args)
