@@ -199,26 +199,31 @@ def _finish(question: str, completion: Completion, prepared: _Prepared, client) 
         warnings.append(UNCITED_NOTE)
     if completion.finish_reason == "length":
         warnings.append("The answer was cut off at the answer token limit.")
+    return _cited(attributed, warnings, base, method="generated")
+
+
+def _quoted(
+    extractive: AttributedText, warnings: list[str], base: dict, model_answer: str | None = None
+) -> Answer:
+    return _cited(extractive, warnings, base, method="extractive", model_answer=model_answer)
+
+
+def _cited(
+    attributed: AttributedText,
+    warnings: list[str],
+    base: dict,
+    *,
+    method: str,
+    model_answer: str | None = None,
+) -> Answer:
+    """A found answer: its statements and their checked citations."""
     return Answer(
         answer=attributed.text,
         found=True,
         citations=[c.as_dict() for c in attributed.citations],
         statements=list(attributed.statements),
         warnings=warnings,
-        **base,
-    )
-
-
-def _quoted(
-    extractive: AttributedText, warnings: list[str], base: dict, model_answer: str | None = None
-) -> Answer:
-    return Answer(
-        answer=extractive.text,
-        found=True,
-        citations=[c.as_dict() for c in extractive.citations],
-        statements=list(extractive.statements),
-        warnings=warnings,
-        method="extractive",
+        method=method,
         model_answer=model_answer,
         **base,
     )

@@ -400,19 +400,18 @@ def embed(document_id: int, chunk_ids: list[int] | None = None) -> int:
             row.embedding = vector.tobytes()
             row.embedding_model = model
         Chunk.objects.bulk_update(rows, ["embedding", "embedding_model"], batch_size=500)
-    _embed_context(document_id)
+    # Passages embedded anew (a new document, or another model): its context vector too.
+    _embed_context(document_id, refresh=bool(rows))
     return _unembedded(document_id).count()
 
 
-def _embed_context(document_id: int) -> None:
-    """The document context's vector, for document-aware dense search (once per context;
-    none for a context that is only the file name)."""
-    document = (
-        Document.objects.filter(pk=document_id, context_embedding__isnull=True)
-        .exclude(context="")
-        .only("context", "filename")
-        .first()
-    )
+def _embed_context(document_id: int, *, refresh: bool = False) -> None:
+    """The document context's vector, for document-aware dense search (once per context and
+    model; none for a context that is only the file name)."""
+    documents = Document.objects.filter(pk=document_id)
+    if not refresh:
+        documents = documents.filter(context_embedding__isnull=True)
+    document = documents.exclude(context="").only("context", "filename").first()
     if document is not None and describes(document.context, document.filename):
         vector = embed_texts([document.context])[0]
         Document.objects.filter(pk=document_id, context=document.context).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus, Page
@@ -151,3 +152,18 @@ def test_documents_without_a_context_vector_are_searched_as_before(filings):
     hits = retrieval.hybrid_search(matter, "gross profit", 4)
 
     assert {hit.page for hit in hits} == {2}
+
+
+def test_passages_embedded_anew_also_refresh_the_document_context_vector(filings):
+    _, documents = filings
+    document = documents["contoso-2023.pdf"]
+    fresh = bytes(document.context_embedding)
+    stale = np.zeros(384, dtype=np.float32).tobytes()
+    Document.objects.filter(pk=document.pk).update(context_embedding=stale)
+    Chunk.objects.filter(document=document).update(embedding_model="another-model")
+
+    assert ingestion.embed(document.pk) == 0
+
+    document.refresh_from_db()
+    refreshed = np.frombuffer(bytes(document.context_embedding), dtype=np.float32)
+    assert np.allclose(refreshed, np.frombuffer(fresh, dtype=np.float32), atol=1e-6)
