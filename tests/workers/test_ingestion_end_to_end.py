@@ -316,10 +316,12 @@ def test_worker_children_killed_mid_embedding_finish_the_document_without_duplic
     import time
 
     matter = make_matter("killed-mid-task")
+    # Enough passages for several rounds of embedding tasks per worker child: with one round
+    # (two tasks side by side) both could land between two polls and the middle never show.
     pages = [
         f"{n}. CLAUSE {n}\n\nThe supplier shall deliver item {n} by day {n * 3} of the term, "
         f"and the customer shall pay invoice {n} within {n + 10} days of receipt."
-        for n in range(1, 121)
+        for n in range(1, 481)
     ]
     document = submit(matter, "long.pdf", make_text_pdf(pages))
 
