@@ -28,15 +28,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import REPO, prepare_database, unique_slug
+from harness import REPO, prepare_database, start_token_stub, unique_slug
 
 QUESTIONS = REPO / "bench" / "data" / "answer_quality.json"
 SAMPLES = REPO / "samples"
@@ -74,23 +71,6 @@ def ingest_samples():
         assert ingestion.parse(document.pk) and ingestion.chunk(document.pk), path
         assert ingestion.embed(document.pk) == 0 and ingestion.index(document.pk), path
     return matter
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_stub() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "llm_stub.py"), "--port", str(port), "--ctx", "8192"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdout.readline().startswith("ready")
-    return process, f"http://127.0.0.1:{port}/v1"
 
 
 def reachable(client) -> bool:
@@ -288,7 +268,7 @@ def main() -> None:
             model = None
     stub = None
     if model is None:
-        stub, url = start_stub()
+        stub, url = start_token_stub(8192)
         counting = LLMClient(url, "SmolLM2-135M-Instruct")
         print("token counts from bench/llm_stub.py (8,192-token context)")
     else:

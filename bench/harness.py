@@ -148,3 +148,16 @@ def start_llm_server(ctx: int, threads: int, *, model: str | None = None, name: 
             raise SystemExit(f"serve_llm did not start:\n{log.read().decode()[-3000:]}")
         time.sleep(0.2)
     return process, base_url
+
+
+def start_token_stub(ctx: int):
+    """bench/llm_stub.py (instant answers, llama.cpp's token counts) with a ``ctx``-token
+    context on a free port, once it listens; returns (process, base URL)."""
+    import subprocess
+
+    base_url = free_llm_url()
+    port = base_url.rsplit(":", 1)[1].split("/")[0]
+    command = [sys.executable, str(REPO / "bench" / "llm_stub.py"), "--port", port]
+    process = subprocess.Popen(command + ["--ctx", str(ctx)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().startswith("ready")
+    return process, base_url
