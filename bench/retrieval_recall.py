@@ -7,9 +7,9 @@ Two corpora, each its own matter (../shared/data):
 - medical: PubMedQA (ori_pqal.json); one document per abstract, its context paragraphs as one
   page (blank lines between). A question's gold passage is its own abstract's context.
 - financial: TAT-QA dev; one document per report excerpt, its text paragraphs as one page. A
-  question's gold passages are its ``rel_paragraphs``. Tables are not in the corpus, so
-  questions answered from the table alone (they have no rel_paragraphs) are left out;
-  table-text questions stay, with their related paragraphs as gold.
+  question's gold passages are its ``rel_paragraphs``; each report's table is in the corpus
+  too (a row a line, cells separated by " | ", marked as a table block as the parsers mark
+  one), and is gold for table questions, with the related paragraphs for table-text ones.
 
 Systems, all with the same embedder (all-MiniLM-L6-v2) and the same queries:
 - baseline: fixed 1,000-character windows with 200 characters of overlap over each page,
