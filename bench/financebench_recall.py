@@ -241,8 +241,8 @@ def ablation() -> list[tuple[str, object]]:
     lever taken away."""
     from docproc.services.retrieval import ALL_LEVERS
 
-    none = replace(ALL_LEVERS, document_context=False, section_context=False, page_fusion=False)
     extra = [f.name for f in fields(ALL_LEVERS) if f.name not in ("dense", "lexical")]
+    none = replace(ALL_LEVERS, **dict.fromkeys(extra, False))
     rows = [
         ("docproc before (hybrid, no levers)", none),
         ("dense only", replace(none, lexical=False)),

@@ -61,6 +61,15 @@ class VectorIndex:
         """Every chunk id held, as int64."""
         return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
 
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of everything held, in the same order: what page-level and
+        document-level scoring needs without reading every embedding back from the database."""
+        count = self.count
+        if count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._index.index.reconstruct_n(0, count)
+        return self.ids(), np.asarray(vectors, dtype=np.float32).reshape(count, self.dimension)
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors, replacing any already held under the same ids (so re-runs never
         duplicate)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus
@@ -126,7 +128,10 @@ def test_hits_carry_document_page_span_and_fused_score(lease_matter):
     assert (hit.document, hit.filename, hit.page, hit.chunk) == (lease.pk, "lease.pdf", 2, chunk.pk)
     assert (hit.char_start, hit.char_end) == (0, len(TERMINATION))
     assert (
-        0 < hit.score <= (retrieval.DENSE_WEIGHT + retrieval.LEXICAL_WEIGHT) / (retrieval.RRF_K + 1)
+        0
+        < hit.score
+        <= (retrieval.DENSE_WEIGHT + retrieval.LEXICAL_WEIGHT + retrieval.PAGE_WEIGHT)
+        / (retrieval.RRF_K + 1)
     )
 
 
@@ -208,3 +213,69 @@ def test_hits_become_passages_with_the_same_fields(lease_matter):
         Passage(h.chunk, h.document, h.filename, h.page, h.char_start, h.char_end, h.text, h.score)
         for h in hits
     ]
+
+
+REPORT_PAGES = [
+    "Revenue grew five percent in the year, driven by higher volumes in every region.",
+    "Operating expenses were flat, as savings in logistics offset higher wages.",
+    "The board declared a final dividend and renewed the share buyback programme.",
+]
+
+
+def add_report(matter, filename: str, company: str):
+    """An annual report whose document context names ``company``, with its vector."""
+    document = add_document(matter, filename, REPORT_PAGES)
+    context = f"{company} · FORM 10-K · fiscal year ended December 31, 2022 · FY2022"
+    Document.objects.filter(pk=document.pk).update(
+        context=context, context_embedding=embed_texts([context])[0].tobytes()
+    )
+    return document
+
+
+@pytest.fixture
+def reports_matter(fresh_indexes):
+    matter = matters.get_or_create_matter("hybrid-reports")[0]
+    acme = add_report(matter, "acme.pdf", "ACME CORPORATION")
+    globex = add_report(matter, "globex.pdf", "GLOBEX INDUSTRIES INC.")
+    indexes.rebuild(matter)
+    return matter, acme, globex
+
+
+def test_question_naming_a_company_is_searched_in_its_report(reports_matter):
+    matter, acme, globex = reports_matter
+
+    hits = retrieval.hybrid_search(matter, "How much did Globex Industries' revenue grow?", 6)
+    unrouted = retrieval.hybrid_search(
+        matter,
+        "How much did Globex Industries' revenue grow?",
+        6,
+        levers=replace(retrieval.ALL_LEVERS, document_routing=False),
+    )
+
+    assert {hit.document for hit in hits} == {globex.pk}
+    assert hits[0].text == REPORT_PAGES[0]
+    assert {hit.document for hit in unrouted} == {acme.pk, globex.pk}
+
+
+def test_question_naming_no_document_searches_them_all(reports_matter):
+    matter, acme, globex = reports_matter
+
+    hits = retrieval.hybrid_search(matter, "How much did revenue grow?", 6)
+
+    assert {hit.document for hit in hits} == {acme.pk, globex.pk}
+
+
+def test_page_ranking_scores_whole_pages_and_names_their_closest_passage():
+    vectors = np.eye(4, dtype=np.float32)
+    # Page 1 of document 7 holds chunks 1 and 2 (axes 0 and 1), page 2 holds chunk 3 (axis 2),
+    # document 8's page 1 holds chunk 4 (axis 3).
+    rows = [(1, 7, 1, "a", ""), (2, 7, 1, "b", ""), (3, 7, 2, "c", ""), (4, 8, 1, "d", "")]
+    data = retrieval.MatterSearchData(
+        rows, {7: ("", None), 8: ("", None)}, (True, True), (np.arange(1, 5), vectors)
+    )
+    query = np.array([0.6, 0.8, 0.0, 0.5], dtype=np.float32)
+
+    # Page 1's mean (0.71, 0.71, 0, 0) is closer than chunk 4's page (0, 0, 0, 1).
+    assert data.page_ranking(query, 0.0, 3) == [2, 4, 3]
+    assert data.page_ranking(query, 0.0, 3, documents=[8]) == [4]
+    assert data.chunks_of([7])[0].tolist() == [1, 2, 3]
