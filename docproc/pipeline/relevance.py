@@ -302,8 +302,9 @@ class Ranked:
 
 _MIN_STATEMENT_WORDS = 5
 # A capitalised word after the first, shaped like a name ("Kestrelmoor", "Provider"), not an
-# acronym or a code ("PCI", "HbA1c").
-_NAME_WORD = re.compile(r"(?<=\s)[A-Z][a-z]+(?:['’-][A-Za-z]+)*(?=[\s,.?!;:)]|$)")
+# acronym or a code ("PCI", "HbA1c"), nor the first word of a further sentence ("... in USD
+# millions. Please round ...").
+_NAME_WORD = re.compile(r"(?<![.?!:;]\s)(?<=\s)[A-Z][a-z]+(?:['’-][A-Za-z]+)*(?=[\s,.?!;:)]|$)")
 
 
 def states_something(text: str) -> bool:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from docproc.models import Matter
+from docproc.models import Document, Matter
 from docproc.pipeline import relevance
 from docproc.pipeline.attribution import AttributedText, attribute
 from docproc.pipeline.citations import content_words
@@ -281,13 +281,18 @@ def _extractive(
     candidates = _candidates(evidence, passages, pages)
     if not candidates:
         return None
+    # A question names its document's subject ("Costco's total assets"), which the balance
+    # sheet's rows never repeat: the document's context is part of every sentence's scope.
+    about = dict(
+        Document.objects.filter(pk__in={e.document for e in evidence}).values_list("pk", "context")
+    )
     ranked = relevance.rank(
         question,
         [c[1] for c in candidates],
         [c[2] for c in candidates],
         embed_texts,
         [c[3] for c in candidates],
-        [c[0].text for c in candidates],
+        [f"{about.get(c[0].document, '')}\n{c[0].text}" for c in candidates],
     )
     best = ranked[0]
     if not best.answers:
