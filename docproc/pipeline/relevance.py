@@ -63,6 +63,11 @@ LABEL_WEIGHT = 0.1
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _CELL_SEPARATOR = re.compile(r"\S\s+\|\s+\S|\t")
+# A PDF's table row as its text layer has it: a label, then figures ("Total current assets
+# 8,802     10,539", "Accounts payable $  5,687   $  6,803"): two or more figures ending the
+# line, or one set apart by a wide gap. Prose ends in at most one figure ("... in 2022.").
+_FIGURE = r"\(?-?\$?\s*\d[\d,]*(?:\.\d+)?\)?%?"
+_NUMERIC_ROW = re.compile(rf"^(?=.*[A-Za-z]).*?(?:(?:\s+{_FIGURE}){{2,}}|\s{{2,}}{_FIGURE})\s*$")
 _LOWERCASE = re.compile(r"[^\W\d_A-Z]")
 _HEADING_MAX_CHARS = 40
 # The number a heading or clause starts with: "1.", "4.2", "(b)", "iv."
@@ -125,7 +130,7 @@ def _line_spans(text: str, start: int, end: int) -> list[Span]:
 
 
 def _is_row(line: str) -> bool:
-    return _CELL_SEPARATOR.search(line) is not None
+    return _CELL_SEPARATOR.search(line) is not None or _NUMERIC_ROW.search(line) is not None
 
 
 def _is_title(line: str) -> bool:
