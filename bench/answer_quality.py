@@ -157,16 +157,16 @@ class Row:
 def run(
     matter, questions: list[Question], counting, model, verbose: bool, every: int = 1
 ) -> list[Row]:
-    from docproc.services import answers
+    from docproc.services import answers, retrieval
 
     rows = []
     for number, q in enumerate(questions):
         forced = answers.ask(matter, q.question, client=counting, generate=False)
         new_quotes = [(c["filename"], c["quote"]) for c in forced.citations if c["verified"]]
-        prepared = answers._prepare(matter, q.question, counting, None)
+        hits = retrieval.hybrid_search(matter, q.question, answers.RETRIEVE_K)
         old_quotes = (
-            old_extractive(q.question, prepared.evidence)
-            if isinstance(prepared, answers._Prepared)
+            old_extractive(q.question, answers._fit(q.question, counting, hits).evidence)
+            if hits
             else None
         )
         if q.answerable:
