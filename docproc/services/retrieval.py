@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ from docproc.pipeline.context import indexed_text
 from docproc.pipeline.embed import embed_query
 from docproc.pipeline.fusion import page_fusion, reciprocal_rank_fusion
 from docproc.pipeline.index import VectorIndex
-from docproc.pipeline.lexical import LexicalIndex
+from docproc.pipeline.lexical import LexicalIndex, tokenize
 from docproc.services import indexes, search
 from docproc.services.search import SearchError, SearchHit, build_hits, checked_query, open_index
 
@@ -63,6 +63,10 @@ DENSE_POOL = 500
 # highest without losing recall@5).
 ROUTING_LEXICAL_WEIGHT = 0.5
 ROUTING_MARGIN = 0.2
+# ... and only a question holding a term that at most this share of the contexts hold: one
+# that names a document. Without it, contexts that are all alike (a table's first line, the
+# same years) routed TAT-QA questions to the wrong reports (bench/retrieval_recall.py).
+ROUTING_RARE_SHARE = 0.1
 # Page vectors: each page's mean passage vector (normalised) with its document bonus, ranked
 # as a third list of the fusion at this weight, each page represented by its passage closest
 # to the question. A whole page says what a statement or schedule is about better than any of
@@ -256,6 +260,11 @@ class MatterSearchData:
         self._document_lexical = LexicalIndex.build(
             self._document_ids, [documents[pk][0] for pk in self._document_ids]
         )
+        # How many contexts hold each term: a question is routed only when it names a term
+        # few contexts hold (a company, a party), not one they all share (a year, "revenue").
+        self._context_frequency = Counter(
+            term for pk in self._document_ids for term in set(tokenize(documents[pk][0]))
+        )
         # Documents that cannot be routed (no context vector) are always searched.
         self._unrouted = sorted({d for d, _ in self.page_of.values()} - set(self._document_row))
         self._build_pages(vectors)
@@ -292,6 +301,9 @@ class MatterSearchData:
         or fewer than two documents can be told apart."""
         similarity = self._document_similarity(vector)
         if similarity is None or len(self._document_ids) < 2:
+            return None
+        rare = max(1, int(ROUTING_RARE_SHARE * len(self._document_ids)))
+        if not any(0 < self._context_frequency[t] <= rare for t in set(tokenize(query))):
             return None
         lexical = dict(self._document_lexical.search(query, len(self._document_ids)))
         best = max(lexical.values(), default=0.0)
