@@ -67,6 +67,10 @@ ROUTING_MARGIN = 0.2
 # that names a document. Without it, contexts that are all alike (a table's first line, the
 # same years) routed TAT-QA questions to the wrong reports (bench/retrieval_recall.py).
 ROUTING_RARE_SHARE = 0.1
+# The words a question names things with: capitalised, after its first word and not opening a
+# further sentence ("Costco", "Best Buy", "MGM"). Lowercase words ("revenue in asia") that
+# happen to be rare among contexts (a table's first line) routed TAT-QA to wrong reports.
+_CAPITALISED = re.compile(r"(?<![.?!:;]\s)(?<=\s)[A-Z][\w&'-]*")
 # Page vectors: each page's mean passage vector (normalised) with its document bonus, ranked
 # as a third list of the fusion at this weight, each page represented by its passage closest
 # to the question. A whole page says what a statement or schedule is about better than any of
@@ -260,8 +264,8 @@ class MatterSearchData:
         self._document_lexical = LexicalIndex.build(
             self._document_ids, [documents[pk][0] for pk in self._document_ids]
         )
-        # How many contexts hold each term: a question is routed only when it names a term
-        # few contexts hold (a company, a party), not one they all share (a year, "revenue").
+        # How many contexts hold each term: a question is routed only when it names (with a
+        # capitalised word) a term few contexts hold (a company, a party).
         self._context_frequency = Counter(
             term for pk in self._document_ids for term in set(tokenize(documents[pk][0]))
         )
@@ -303,7 +307,8 @@ class MatterSearchData:
         if similarity is None or len(self._document_ids) < 2:
             return None
         rare = max(1, int(ROUTING_RARE_SHARE * len(self._document_ids)))
-        if not any(0 < self._context_frequency[t] <= rare for t in set(tokenize(query))):
+        named = {t for word in _CAPITALISED.findall(query) for t in tokenize(word)}
+        if not any(0 < self._context_frequency[t] <= rare for t in named):
             return None
         lexical = dict(self._document_lexical.search(query, len(self._document_ids)))
         best = max(lexical.values(), default=0.0)
