@@ -295,7 +295,13 @@ def evaluate(loaded: Loaded, baseline: Baseline, k: int = 10) -> list[Ranks]:
     from docproc.pipeline.embed import embed_query
     from docproc.services import retrieval, search
 
-    before = retrieval.Levers(document_context=False, section_context=False, page_fusion=False)
+    before = retrieval.Levers(
+        document_context=False,
+        section_context=False,
+        page_fusion=False,
+        document_routing=False,
+        page_vectors=False,
+    )
     systems = [Ranks("baseline (1000/200 chars, dense)"), Ranks("dense (project chunks)"),
                Ranks("hybrid (all levers: the service)"),
                Ranks("hybrid before (dense + BM25 only)")]  # fmt: skip
