@@ -322,10 +322,21 @@ def states_something(text: str) -> bool:
     return any(c.isdigit() for c in body) or len(body.split()) >= _MIN_STATEMENT_WORDS
 
 
+def asked(question: str) -> str:
+    """The sentences of ``question`` that ask (end in "?"), without those that instruct
+    ("Answer in USD millions. Base your judgments on the income statement."): the instructions'
+    words are in no answer, so measured with them a right sentence looks off the question.
+    The whole text when no sentence, or every sentence, asks."""
+    sentences = [question[a:b] for a, b in split_sentences(question)]
+    asking = [s for s in sentences if s.endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else question
+
+
 def focus(question: str) -> str:
-    """``question`` without the names it mentions (capitalised words after its first): what
-    it asks about them. The question itself when nothing else would be left."""
-    focused = " ".join(_NAME_WORD.sub("", question).split())
+    """What ``question`` asks (``asked``) without the names it mentions (capitalised words
+    after its first): what it asks about them. The question itself when nothing else would be
+    left."""
+    focused = " ".join(_NAME_WORD.sub("", asked(question)).split())
     return focused if terms(focused) - _QUESTION_FILLER else question
 
 

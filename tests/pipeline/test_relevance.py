@@ -169,3 +169,24 @@ def test_a_name_the_question_mentions_must_occur_where_the_sentence_was_found():
     )
 
     assert (best.names, best.answers) == (False, False)
+
+
+def test_instructions_after_the_question_do_not_count_against_the_answer():
+    question = (
+        "How much cash was used for capital expenditures in fiscal 2022? Respond in USD "
+        "millions and provide a response to the question by primarily using the statement of "
+        "cash flows."
+    )
+
+    assert relevance.asked(question) == (
+        "How much cash was used for capital expenditures in fiscal 2022?"
+    )
+    (best,) = relevance.rank(question, ["Capital expenditures (1,386) (1,213)"], [1.0], embed_texts)
+    assert best.answers is True
+
+
+def test_a_question_that_only_asks_is_asked_whole():
+    assert relevance.asked("What is the notice period?") == "What is the notice period?"
+    assert relevance.asked("List the parties. Name their counsel.") == (
+        "List the parties. Name their counsel."
+    )
