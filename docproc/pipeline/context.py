@@ -166,6 +166,10 @@ def _opening_title(opening: str) -> str:
         line = " ".join(line.split())
         if len(line.split()) < 2 or _BOILERPLATE_LINE.match(line):
             continue
+        # A table's first row ("Other | 44.1 | 56.7", "Total $ 302 $ 148") names no document;
+        # taken as a title it routed questions to whichever report's table began alike.
+        if "|" in line or _is_table_row(line):
+            continue
         if looks_like_heading(line) or (line.isupper() and len(line) <= 120):
             return line[:120]
     return ""

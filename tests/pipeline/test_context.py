@@ -57,6 +57,12 @@ def test_document_context_ignores_a_metadata_title_that_is_an_accession_number()
     assert context == "Quarterly Report · report"
 
 
+def test_document_context_never_takes_a_table_row_for_the_title():
+    table = "Other | 44.1 | 56.7 | 70.8\nTotal $ 302 $ 148\nRevenue grew in every region."
+
+    assert document_context("report-3ffd9053.txt", [page(1, table)]) == "report 3ffd9053"
+
+
 def test_table_row_gets_the_statement_heading_and_its_column_header():
     pages = [page(1, STATEMENT)]
     chunk = chunk_at(pages, 1, "Gross profit   9,912     11,640     10,573")

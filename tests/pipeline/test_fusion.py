@@ -64,9 +64,19 @@ def test_page_fusion_lists_each_pages_best_passage_before_any_second_passage():
     ranked = [("a1", 0.9), ("a2", 0.8), ("b1", 0.5), ("c1", 0.4)]
     pages = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
 
-    fused = page_fusion(ranked, pages, support=0.0)
+    fused = page_fusion(ranked, pages, support=0.0, repeat=0.0)
 
     assert [item for item, _ in fused] == ["a1", "b1", "c1", "a2"]
+
+
+def test_a_pages_strong_second_passage_ranks_above_a_weak_page():
+    ranked = [("a1", 0.9), ("a2", 0.8), ("b1", 0.5), ("c1", 0.3)]
+    pages = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+
+    fused = page_fusion(ranked, pages, support=0.0, repeat=0.5)
+
+    # a2 keeps half its score (0.4): below page B's best, above page C's.
+    assert fused == [("a1", 0.9), ("b1", 0.5), ("a2", 0.4), ("c1", 0.3)]
 
 
 def test_page_fusion_lifts_a_page_matched_by_several_passages():

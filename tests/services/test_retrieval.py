@@ -269,7 +269,8 @@ def test_page_ranking_scores_whole_pages_and_names_their_closest_passage():
     vectors = np.eye(4, dtype=np.float32)
     # Page 1 of document 7 holds chunks 1 and 2 (axes 0 and 1), page 2 holds chunk 3 (axis 2),
     # document 8's page 1 holds chunk 4 (axis 3).
-    rows = [(1, 7, 1, "a", ""), (2, 7, 1, "b", ""), (3, 7, 2, "c", ""), (4, 8, 1, "d", "")]
+    rows = [(1, 7, 1, "a", "", 0), (2, 7, 1, "b", "", 900), (3, 7, 2, "c", "", 0),
+            (4, 8, 1, "d", "", 0)]  # fmt: skip
     data = retrieval.MatterSearchData(
         rows, {7: ("", None), 8: ("", None)}, (True, True), (np.arange(1, 5), vectors)
     )
@@ -279,3 +280,32 @@ def test_page_ranking_scores_whole_pages_and_names_their_closest_passage():
     assert data.page_ranking(query, 0.0, 3) == [2, 4, 3]
     assert data.page_ranking(query, 0.0, 3, documents=[8]) == [4]
     assert data.chunks_of([7])[0].tolist() == [1, 2, 3]
+
+
+def test_a_document_without_a_context_is_not_ranked_below_those_with_one():
+    vectors = np.eye(3, dtype=np.float32)
+    rows = [(1, 7, 1, "a", "", 0), (2, 8, 1, "b", "", 0)]
+    context = np.array([0.0, 0.0, 1.0], dtype=np.float32).tobytes()
+    data = retrieval.MatterSearchData(
+        rows, {7: ("Acme annual report", context), 8: ("", None)}, (True, True),
+        (np.arange(1, 3), vectors[:2]),
+    )  # fmt: skip
+    query = np.array([0.5, 0.6, 0.6], dtype=np.float32)
+
+    # Chunk 2 is closer than chunk 1; document 7's context (0.6) must not outweigh that
+    # merely because document 8 has no context to score.
+    rescored = data.with_document_scores([(1, 0.5), (2, 0.6)], query, 1.0)
+
+    assert [chunk for chunk, _ in rescored] == [2, 1]
+    assert data.page_ranking(query, 1.0, 2) == [2, 1]
+
+
+def test_a_document_without_pages_votes_in_page_sized_spans():
+    # Document 7 is one long "page 1" (a text file, an email, a DOCX with no page breaks).
+    span = retrieval.PAGE_SPAN_CHARS
+    rows = [(1, 7, 1, "a", "", 0), (2, 7, 1, "b", "", span - 1), (3, 7, 1, "c", "", 3 * span)]
+    data = retrieval.MatterSearchData(rows, {7: ("", None)}, (True, True), None)
+
+    assert data.unit_of[1] == data.unit_of[2]
+    assert data.unit_of[1] != data.unit_of[3]
+    assert data.page_of[1] == data.page_of[3] == (7, 1)
