@@ -24,15 +24,21 @@ from workers.process import REPO, WorkerProcess
 TEST_REDIS_URL = os.environ.get("DOCPROC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def idle_redis_url() -> str:
-    """A Redis database next to the test one that no worker listens on (and now empty)."""
+def spare_redis_url(offset: int) -> str:
+    """The Redis database ``offset`` below the test one (above it, near 0), now empty: a broker
+    the session's ``celery_worker`` does not listen on."""
     import redis
 
     base, _, number = TEST_REDIS_URL.rpartition("/")
     db = int(number) if number.isdigit() else 15
-    url = f"{base}/{db - 1 if db > 1 else db + 1}"
+    url = f"{base}/{db - offset if db > offset else db + offset}"
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+def idle_redis_url() -> str:
+    """A Redis database next to the test one that no worker listens on (and now empty)."""
+    return spare_redis_url(1)
 
 
 @pytest.fixture(scope="session", autouse=True)

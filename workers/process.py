@@ -8,16 +8,32 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+
+from celery.utils.nodenames import host_format
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
-    """A worker subprocess in its own process group, logging to ``log_path``."""
+    """A worker subprocess in its own process group, logging to ``log_path``.
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    By default it consumes every queue under a name of its own; ``queues`` and ``name`` (Celery's
+    ``--hostname``, ``%h`` standing for this host) start one as compose.yaml splits them, e.g.
+    ``queues=("index",), name="indexer@%h"``.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        concurrency: int = 2,
+        queues: Sequence[str] = (),
+        name: str = "",
+    ) -> None:
         self.log_path = log_path
+        self.node_name = host_format(name or f"docproc-{os.getpid()}-{time.monotonic_ns()}@%h")
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
@@ -33,7 +49,8 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "-n",
-                f"docproc-{os.getpid()}-{time.monotonic_ns()}@%h",
+                self.node_name,
+                *([f"--queues={','.join(queues)}"] if queues else []),
             ],
             cwd=REPO,
             env=env,
@@ -43,12 +60,12 @@ class WorkerProcess:
         )
 
     def wait_ready(self, app, timeout: float = 120.0) -> None:
-        """Return once the worker answers a ping on ``app``'s broker."""
+        """Return once this worker (not just any worker) answers a ping on ``app``'s broker."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{self.log()}")
-            if app.control.ping(timeout=1.0):
+            if app.control.ping(destination=[self.node_name], timeout=1.0):
                 return
         raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log()}")
 
