@@ -21,7 +21,8 @@ os.environ.setdefault("OMP_NUM_THREADS", str(CORE_SHARE))
 
 
 def post_fork(server, worker):
-    from docproc.pipeline import embed, index
+    from docproc.pipeline import embed
+    from docproc.pipeline import vector_index as index
 
     embed.set_threads(CORE_SHARE)
     index.set_threads(CORE_SHARE)

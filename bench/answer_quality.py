@@ -74,7 +74,7 @@ def ingest_samples():
 
 
 def reachable(client) -> bool:
-    from docproc.pipeline.llm import LLMError
+    from docproc.pipeline.llm.client import LLMError
 
     try:
         client.context_length()
@@ -85,7 +85,7 @@ def reachable(client) -> bool:
 
 def holds_answer(quotes: list[tuple[str, str]], question: Question) -> bool:
     """Whether one of ``quotes`` ((filename, quote) pairs) holds an answer sentence whole."""
-    from docproc.pipeline.citations import normalize
+    from docproc.pipeline.answer.citations import normalize
 
     wanted = [normalize(a) for a in question.answers]
     return any(
@@ -95,7 +95,7 @@ def holds_answer(quotes: list[tuple[str, str]], question: Question) -> bool:
 
 
 def states_facts(text: str, question: Question) -> bool:
-    from docproc.pipeline.citations import normalize
+    from docproc.pipeline.answer.citations import normalize
 
     said = normalize(text)
     return all(any(normalize(alt) in said for alt in fact.split("|")) for fact in question.facts)
@@ -106,7 +106,7 @@ def states_facts(text: str, question: Question) -> bool:
 
 def old_candidate_spans(text: str) -> list[tuple[int, int]]:
     """Sentences; a "sentence" over 300 characters with line breaks cut into its lines."""
-    from docproc.pipeline.chunk import split_sentences
+    from docproc.pipeline.ingest.chunk import split_sentences
 
     spans = []
     for start, end in split_sentences(text):
@@ -125,7 +125,7 @@ def old_candidate_spans(text: str) -> list[tuple[int, int]]:
 def old_extractive(question: str, evidence) -> list[tuple[str, str]] | None:
     """The sentences the previous ``answers._extractive`` quoted: the two sharing the most
     of the question's rarer content words (the second if at least half as good)."""
-    from docproc.pipeline.citations import content_words
+    from docproc.pipeline.answer.citations import content_words
 
     words = content_words(question)
     sentences = [(e, e.text[a:b]) for e in evidence for a, b in old_candidate_spans(e.text)]
@@ -252,7 +252,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from docproc.pipeline import embed
-    from docproc.pipeline.llm import LLMClient
+    from docproc.pipeline.llm.client import LLMClient
 
     prepare_database()
     embed.set_threads(2)

@@ -40,7 +40,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def sentence_spans(text: str, paragraphs: Sequence[Span]) -> list[Span]:
-    from docproc.pipeline.chunk import split_sentences
+    from docproc.pipeline.ingest.chunk import split_sentences
 
     return [s for start, end in paragraphs for s in split_sentences(text, start, end)]
 
@@ -80,7 +80,7 @@ def pubmedqa_results(loaded: Loaded, question: Question) -> list[Span]:
 
 
 def pubmedqa_conclusion(loaded: Loaded, question: Question) -> list[Span]:
-    from docproc.pipeline.lexical import tokenize
+    from docproc.pipeline.answer.lexical import tokenize
 
     item = loaded.corpus.items[question.item]
     conclusion = set(tokenize(question.raw["LONG_ANSWER"]))
@@ -128,8 +128,8 @@ def run(
     embed: Callable | None = None,
     limit: int | None = None,
 ) -> None:
-    from docproc.pipeline.compress import compress
-    from docproc.pipeline.tokens import word_piece_counter
+    from docproc.pipeline.answer.compress import compress
+    from docproc.pipeline.wordpieces import word_piece_counter
     from docproc.services import retrieval
 
     count = word_piece_counter().count

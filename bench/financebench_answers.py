@@ -80,8 +80,9 @@ def main() -> None:
     import json
 
     from docproc.models import Page
-    from docproc.pipeline import embed, parse
-    from docproc.pipeline.llm import LLMClient
+    from docproc.pipeline import embed
+    from docproc.pipeline.ingest import parse
+    from docproc.pipeline.llm.client import LLMClient
     from docproc.services import answers
 
     prepare_database()

@@ -40,7 +40,7 @@ FINANCEBENCH = SHARED_DATA / "financebench-dev"
 BASELINE_CHARS = 1000
 BASELINE_OVERLAP = 200
 KS = (5, 10, 20)
-PARSER_SOURCES = ("parse.py", "parse_pdf.py", "parse_office.py", "ocr.py")
+PARSER_SOURCES = ("ingest/parse/*.py", "text.py")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ class ParseCache:
 
     def __init__(self, directory: Path, parse: Callable) -> None:
         sources = REPO / "docproc" / "pipeline"
-        version = hashlib.sha256(b"".join((sources / n).read_bytes() for n in PARSER_SOURCES))
+        files = sorted(f for pattern in PARSER_SOURCES for f in sources.glob(pattern))
+        version = hashlib.sha256(b"".join(f.read_bytes() for f in files))
         self._directory = directory / f"parsed-{version.hexdigest()[:12]}"
         self._parse = parse
         self.seconds = 0.0
@@ -144,7 +145,7 @@ def ingest(paths: Sequence[Path], parse_cache: ParseCache, embeddings: Embedding
     the seconds spent per stage."""
     from docproc.services import ingestion, matters
 
-    ingestion.set_enqueuer(lambda document_id: None)  # the stages run right here
+    ingestion.enqueue_processing = lambda document_id: None  # the stages run right here
     ingestion.parse_document = parse_cache
     ingestion.embed_texts = embeddings
     matter = matters.get_or_create_matter(unique_slug("bench-financebench"))[0]
@@ -168,8 +169,8 @@ class Baseline:
 
     def __init__(self, matter, embeddings: EmbeddingCache) -> None:
         from docproc.models import Page
-        from docproc.pipeline.index import VectorIndex
         from docproc.pipeline.model_files import EMBEDDING_DIMENSION, embedding_model_id
+        from docproc.pipeline.vector_index import VectorIndex
 
         self.windows: list[tuple[str, int]] = []
         texts = []
@@ -294,8 +295,8 @@ def main() -> None:
     parser.add_argument("--no-ablation", action="store_true", help="service and baseline only")
     args = parser.parse_args()
 
-    from docproc.pipeline import embed, parse
-    from docproc.pipeline import index as vector_index
+    from docproc.pipeline import embed, vector_index
+    from docproc.pipeline.ingest import parse
     from docproc.services.retrieval import ALL_LEVERS
 
     prepare_database()

@@ -130,7 +130,7 @@ def start_llm_server(ctx: int, threads: int, *, model: str | None = None, name: 
     ``name``, once it answers; returns (process, base URL). Exits with its log if it fails."""
     import subprocess
 
-    from docproc.pipeline.llm import LLMClient
+    from docproc.pipeline.llm.client import LLMClient
 
     base_url = free_llm_url()
     env = dict(os.environ, DOCPROC_LLM_BASE_URL=base_url, DOCPROC_LLM_MODEL=name)

@@ -17,7 +17,7 @@ import time
 
 import harness  # noqa: F401  (sets up Django and the import path)
 
-from docproc.pipeline.lexical import LexicalIndex
+from docproc.pipeline.answer.lexical import LexicalIndex
 
 BUILD_BUDGET_S = 1.0
 QUERY_BUDGET_MS = 5.0

@@ -19,7 +19,7 @@ import time
 
 from harness import start_llm_server  # sets Django up
 
-from docproc.pipeline.llm import ChatMessage, Completion, LLMClient
+from docproc.pipeline.llm.client import ChatMessage, Completion, LLMClient
 
 WORDS = (
     "the supplier shall deliver the goods within thirty days of the purchase order and the "

@@ -1,6 +1,6 @@
 """An OpenAI-compatible LLM server that answers instantly, so a benchmark can time everything a
 request costs except generation: it speaks llama.cpp's dialect (what ``manage.py serve_llm``
-runs), with every endpoint ``docproc/pipeline/llm.py`` calls.
+runs), with every endpoint ``docproc/pipeline/llm/client.py`` calls.
 
     .venv/bin/python bench/llm_stub.py --port 8011 [--ctx 8192]
 

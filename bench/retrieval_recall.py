@@ -221,7 +221,7 @@ def load(corpus: Corpus, embedder: Embedder, max_tokens: int | None = None) -> L
 
 def _blocks(item: Item) -> list[list]:
     """The page's blocks as the parser would store them: its table marked as one."""
-    from docproc.pipeline.parse import text_blocks
+    from docproc.pipeline.ingest.parse.blocks import text_blocks
 
     if item.table is None:
         return [[b.kind, b.char_start, b.char_end] for b in text_blocks(item.text)]
@@ -246,9 +246,9 @@ class Baseline:
     """Fixed-size character windows of each item, embedded, in a flat exact FAISS index."""
 
     def __init__(self, corpus: Corpus, embedder: Embedder) -> None:
-        from docproc.pipeline.index import VectorIndex
         from docproc.pipeline.model_files import EMBEDDING_DIMENSION, embedding_model_id
-        from docproc.pipeline.tokens import word_piece_counter
+        from docproc.pipeline.vector_index import VectorIndex
+        from docproc.pipeline.wordpieces import word_piece_counter
 
         self.windows: list[tuple[str, Span]] = []
         texts = []
@@ -330,8 +330,8 @@ def sweep(loaded: Loaded, depth: int = 100) -> None:
     """Fuse the raw dense and BM25 rankings with other settings (every document is indexed,
     so the raw rankings are what the service sees)."""
     from docproc.models import Chunk
+    from docproc.pipeline.answer.fusion import reciprocal_rank_fusion
     from docproc.pipeline.embed import embed_query
-    from docproc.pipeline.fusion import reciprocal_rank_fusion
     from docproc.services import indexes, retrieval
 
     index = indexes.readers.get(loaded.matter.pk)

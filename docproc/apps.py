@@ -1,4 +1,5 @@
-"""The docproc Django app. Nothing heavy is loaded here (see STACK.md: prefork deadlocks)."""
+"""The docproc Django app. Nothing heavy is loaded here: a model or thread pool loaded before
+Celery forks its prefork children deadlocks them."""
 
 from django.apps import AppConfig
 

@@ -200,7 +200,7 @@ LOGGING = {
 
 # LLM ------------------------------------------------------------------------------------------
 # One OpenAI-compatible chat server: vLLM in production, `manage.py serve_llm` (llama.cpp with
-# SmolLM2) by default. docproc/pipeline/llm.py is the only client.
+# SmolLM2) by default. docproc/pipeline/llm/client.py is the only client.
 LLM_BASE_URL = env_str("DOCPROC_LLM_BASE_URL", "http://127.0.0.1:8001/v1")
 LLM_MODEL = env_str("DOCPROC_LLM_MODEL", "SmolLM2-135M-Instruct")
 LLM_API_KEY = env_str("DOCPROC_LLM_API_KEY", "")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from docproc.pipeline.llm import LLMClient
-from docproc.pipeline.llm_server import default_model_path
+from docproc.pipeline.llm.client import LLMClient
+from docproc.pipeline.llm.server import default_model_path
 from docproc.services import ingestion, matters
 from tests.llm.helpers import ServeLLMProcess, pick_free_port
 from tests.llm.tiny_gguf import write_tiny_gguf

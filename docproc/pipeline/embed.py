@@ -3,7 +3,7 @@ sentence_transformers).
 
 The model is loaded lazily, once per process. Celery workers call ``warm_up()`` from
 ``worker_process_init`` in each child, never in the parent: torch computing anything before a
-fork deadlocks prefork children (STACK.md).
+fork deadlocks prefork children (its thread pool does not survive the fork).
 """
 
 from __future__ import annotations

@@ -64,6 +64,9 @@ class UnsupportedDocumentError(DocumentError):
     """The bytes are not a type we accept, or are corrupt, empty or unreadable."""
 
 
+NO_TEXT_REASON = "No text could be extracted from this document."
+
+
 class PasswordRequiredError(DocumentError):
     """The document is encrypted and no (or a wrong) password was supplied."""
 

@@ -14,18 +14,18 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from docproc.models import Document, Matter
-from docproc.pipeline import relevance
-from docproc.pipeline.attribution import AttributedText, attribute
-from docproc.pipeline.citations import content_words
-from docproc.pipeline.compress import CompressedContext, Evidence, Passage, compress
-from docproc.pipeline.embed import embed_texts
-from docproc.pipeline.llm import Completion, LLMClient, LLMError, LLMUnavailableError
-from docproc.pipeline.prompts import (
+from docproc.pipeline.answer import relevance
+from docproc.pipeline.answer.attribution import AttributedText, attribute
+from docproc.pipeline.answer.citations import content_words
+from docproc.pipeline.answer.compress import CompressedContext, Evidence, Passage, compress
+from docproc.pipeline.answer.prompts import (
     NOT_FOUND,
     question_messages,
     question_overhead,
     render_evidence,
 )
+from docproc.pipeline.embed import embed_texts
+from docproc.pipeline.llm.client import Completion, LLMClient, LLMError, LLMUnavailableError
 from docproc.services import llm_context, retrieval, routing, search
 
 logger = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ import jsonschema
 from django.conf import settings
 
 from docproc.models import Document, DocumentStatus, Page
-from docproc.pipeline.chunk import split_sentences
-from docproc.pipeline.citations import locate_quote, value_in_quote
-from docproc.pipeline.llm import LLMClient, LLMResponseError, LLMUnavailableError
-from docproc.pipeline.prompts import extraction_messages
+from docproc.pipeline.answer.citations import locate_quote, value_in_quote
+from docproc.pipeline.answer.prompts import extraction_messages
+from docproc.pipeline.ingest.chunk import split_sentences
+from docproc.pipeline.llm.client import LLMClient, LLMResponseError, LLMUnavailableError
 from docproc.services import llm_context, retrieval, routing
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"

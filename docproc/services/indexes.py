@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter
-from docproc.pipeline import index as vector_index
+from docproc.pipeline import vector_index
 from docproc.pipeline.model_files import EMBEDDING_DIMENSION, embedding_model_id
 from docproc.services.locks import index_writer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,14 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
-from docproc.pipeline.chunk import chunk_pages
-from docproc.pipeline.context import describes, document_context, section_contexts
 from docproc.pipeline.embed import embed_texts
+from docproc.pipeline.ingest.chunk import chunk_pages
+from docproc.pipeline.ingest.context import describes, document_context, section_contexts
+from docproc.pipeline.ingest.parse import parse_document
+from docproc.pipeline.ingest.parse.ocr import OcrEngine
+from docproc.pipeline.ingest.sniff import detect_type
 from docproc.pipeline.model_files import embedding_model_id
-from docproc.pipeline.ocr import OcrEngine
-from docproc.pipeline.parse import parse_document
-from docproc.pipeline.sniff import detect_type
-from docproc.pipeline.tokens import word_piece_counter
 from docproc.pipeline.types import (
     Block,
     DocumentError,
@@ -32,7 +31,8 @@ from docproc.pipeline.types import (
     PasswordRequiredError,
     UnsupportedDocumentError,
 )
-from docproc.services import audit, indexes, storage
+from docproc.pipeline.wordpieces import word_piece_counter
+from docproc.services import audit, dispatch, indexes, storage
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +47,10 @@ _FILE_TYPE_NAMES = {
     "txt": "plain text",
 }
 
-# Set by workers at start-up; services enqueue through it so they never import the task layer.
-_enqueue: Callable[[int], None] | None = None
-
-
-def set_enqueuer(enqueue: Callable[[int], None]) -> None:
-    """Register how to start processing a document (the Celery app does this on import)."""
-    global _enqueue
-    _enqueue = enqueue
-
 
 def enqueue_processing(document_id: int) -> None:
-    if _enqueue is None:
-        import workers  # noqa: F401  (importing the Celery app registers the enqueuer)
-    assert _enqueue is not None
-    _enqueue(document_id)
+    """Start processing the document on the workers (called after commit)."""
+    dispatch.send(dispatch.PROCESS_DOCUMENT, document_id)
 
 
 @dataclass(frozen=True, slots=True)

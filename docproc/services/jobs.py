@@ -11,31 +11,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from docproc.models import Document, Job, JobKind, JobStatus
-from docproc.pipeline.llm import LLMError
-from docproc.services import audit, extraction, llm_context, llm_failures, summaries
+from docproc.pipeline.llm.client import LLMError
+from docproc.services import audit, dispatch, extraction, llm_context, llm_failures, summaries
 
 logger = logging.getLogger(__name__)
 
-# Set by workers at start-up; services enqueue through it so they never import the task layer.
-_enqueue: Callable[[str], None] | None = None
-
-
-def set_enqueuer(enqueue: Callable[[str], None]) -> None:
-    global _enqueue
-    _enqueue = enqueue
-
 
 def enqueue_job(job_id: str) -> None:
-    if _enqueue is None:
-        import workers  # noqa: F401  (importing the Celery app registers the enqueuer)
-    assert _enqueue is not None
-    _enqueue(job_id)
+    """Run the job on the workers (called after commit)."""
+    dispatch.send(dispatch.RUN_JOB, job_id)
 
 
 def submit(user, document: Document, kind: str, params: dict) -> Job:

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from docproc.models import Page
-from docproc.pipeline.compress import CompressedContext, Evidence, Passage, compress
-from docproc.pipeline.llm import ChatMessage, ContextOverflowError, LLMClient, client_from_settings
-from docproc.pipeline.prompts import render_evidence
+from docproc.pipeline.answer.compress import CompressedContext, Evidence, Passage, compress
+from docproc.pipeline.answer.prompts import render_evidence
+from docproc.pipeline.llm.client import (
+    ChatMessage,
+    ContextOverflowError,
+    LLMClient,
+    client_from_settings,
+)
 
 logger = logging.getLogger(__name__)
 

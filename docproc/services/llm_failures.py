@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from docproc.pipeline.llm import (
+from docproc.pipeline.llm.client import (
     ContextOverflowError,
     LLMError,
     LLMResponseError,

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter
-from docproc.pipeline.compress import Passage
-from docproc.pipeline.context import indexed_text
+from docproc.pipeline.answer.compress import Passage
+from docproc.pipeline.answer.fusion import page_fusion, reciprocal_rank_fusion
+from docproc.pipeline.answer.lexical import LexicalIndex, tokenize
 from docproc.pipeline.embed import embed_query
-from docproc.pipeline.fusion import page_fusion, reciprocal_rank_fusion
-from docproc.pipeline.index import VectorIndex
-from docproc.pipeline.lexical import LexicalIndex, tokenize
+from docproc.pipeline.ingest.context import indexed_text
+from docproc.pipeline.vector_index import VectorIndex
 from docproc.services import indexes, search
 from docproc.services.search import SearchError, SearchHit, build_hits, checked_query, open_index
 

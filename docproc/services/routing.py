@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from docproc.pipeline.llm import LLMClient, LLMUnavailableError, large_client_from_settings
+from docproc.pipeline.llm.client import LLMClient, LLMUnavailableError, large_client_from_settings
 
 SMALL = "small"
 LARGE = "large"

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 from docproc.models import Chunk, DocumentStatus, Matter
 from docproc.pipeline.embed import embed_query
-from docproc.pipeline.index import IndexMismatchError, VectorIndex
 from docproc.pipeline.types import TransientError
+from docproc.pipeline.vector_index import IndexMismatchError, VectorIndex
 from docproc.services import indexes
 
 MAX_K = 100

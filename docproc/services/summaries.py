@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from docproc.models import Chunk, Document, DocumentStatus, Summary
-from docproc.pipeline.attribution import attribute, strip_markers
-from docproc.pipeline.chunk import split_sentences
-from docproc.pipeline.compress import Evidence
-from docproc.pipeline.llm import LLMClient, LLMUnavailableError
-from docproc.pipeline.prompts import PROMPT_VERSION, render_evidence, summary_messages
+from docproc.pipeline.answer.attribution import attribute, strip_markers
+from docproc.pipeline.answer.compress import Evidence
+from docproc.pipeline.answer.prompts import PROMPT_VERSION, render_evidence, summary_messages
+from docproc.pipeline.ingest.chunk import split_sentences
+from docproc.pipeline.llm.client import LLMClient, LLMUnavailableError
 from docproc.services import llm_context, routing
 
 logger = logging.getLogger(__name__)

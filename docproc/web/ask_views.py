@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from docproc.api.scopes import ExpensiveVerbThrottle
 from docproc.models import Document, DocumentStatus
-from docproc.pipeline.llm import LLMError
+from docproc.pipeline.llm.client import LLMError
 from docproc.services import answers, audit, llm_failures
 from docproc.services.search import IndexUnavailableError
 from docproc.web.document_views import linked_citation, passage_url

@@ -15,7 +15,7 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from docproc.pipeline.lexical import STOPWORDS, stem
+from docproc.pipeline.answer.lexical import STOPWORDS, stem
 
 _WORD = re.compile(r"\w+")
 # A word joined to another by in-word punctuation, as the lexical tokenizer keeps it.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.models import Summary
-from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.llm.client import LLMClient
 from docproc.services import answers, extraction, summaries
 from tests.answers.test_prompts import HOSTILE
 from tests.factories.files import make_text_pdf

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docproc.pipeline.attribution import attribute
-from docproc.pipeline.compress import Evidence
+from docproc.pipeline.answer.attribution import attribute
+from docproc.pipeline.answer.compress import Evidence
 
 PAGE_2 = (
     "4. TERM AND TERMINATION\n\nThe initial term is thirty-six (36) months from the "

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from docproc.pipeline import relevance
-from docproc.pipeline.llm import LLMClient
-from docproc.pipeline.llm_server import default_model_path
+from docproc.pipeline.answer import relevance
+from docproc.pipeline.llm.client import LLMClient
+from docproc.pipeline.llm.server import default_model_path
 from docproc.services import answers
 from tests.conftest import SMOLLM2_MODEL, served
 

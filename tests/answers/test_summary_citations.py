@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.llm.client import LLMClient
 from docproc.services import summaries
 from tests.factories.files import make_text_pdf
 from tests.llm.helpers import FakeServer, completion_body, llamacpp_routes

@@ -22,7 +22,7 @@ PAGES = [
 def queued(monkeypatch) -> list[str]:
     """Ids of the jobs handed to the worker, in order (instead of reaching Redis)."""
     calls: list[str] = []
-    monkeypatch.setattr(jobs, "_enqueue", calls.append)
+    monkeypatch.setattr(jobs, "enqueue_job", calls.append)
     return calls
 
 

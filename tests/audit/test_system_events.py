@@ -185,7 +185,7 @@ def test_a_summary_run_as_a_job_is_recorded_for_the_user_who_asked(
     settings.LLM_BASE_URL = tiny_answer_server.base_url
     settings.LLM_MODEL = tiny_answer_server.model
     settings.LLM_SUMMARY_TOKENS = 48
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(jobs, "enqueue_job", lambda job_id: None)
     matter, document = index_document("audit-jobs", "note.pdf", make_text_pdf(["Rent is due."]))
     viewer = make_member("viewer", "vera", in_matter=matter)
     job = jobs.submit(viewer, document, JobKind.SUMMARY, {"refresh": False})

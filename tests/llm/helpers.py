@@ -1,6 +1,7 @@
 """Helpers for the LLM tests: free ports, a real ``manage.py serve_llm`` subprocess, and small
 local HTTP servers that misbehave on purpose (garbage, slowness, errors: no real server does that
-on demand). Talks HTTP with the standard library only; httpx stays inside docproc/pipeline/llm.py.
+on demand). Talks HTTP with the standard library only; httpx stays inside
+docproc/pipeline/llm/client.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from docproc.pipeline.llm import (
+from docproc.pipeline.llm.client import (
     ChatMessage,
     Completion,
     ContextOverflowError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline.llm import ChatMessage, Completion, ContextOverflowError, LLMClient
+from docproc.pipeline.llm.client import ChatMessage, Completion, ContextOverflowError, LLMClient
 from tests.conftest import TINY_CONTEXT, TINY_MODEL
 from tests.llm.helpers import http_json
 from tests.llm.tiny_gguf import REPLY

@@ -1,4 +1,4 @@
-"""``manage.py serve_llm`` and docproc.pipeline.llm_server: where it serves, what it refuses,
+"""``manage.py serve_llm`` and docproc.pipeline.llm.server: where it serves, what it refuses,
 how it stops; and the client the settings describe."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from docproc.management.commands.serve_llm import local_bind_address
-from docproc.pipeline import llm_server
-from docproc.pipeline.llm import client_from_settings
+from docproc.pipeline.llm import server as llm_server
+from docproc.pipeline.llm.client import client_from_settings
 from tests.llm.helpers import FakeServer, ServeLLMProcess, answers_health, pick_free_port
 
 

@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from docproc.pipeline.llm import ChatMessage, Completion
+from docproc.pipeline.llm.client import ChatMessage, Completion
 from tests.conftest import SMOLLM2_CONTEXT, SMOLLM2_MODEL
 from tests.llm.helpers import http_json
 

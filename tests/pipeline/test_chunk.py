@@ -6,9 +6,13 @@ import random
 
 import pytest
 
-from docproc.pipeline.chunk import MIN_WINDOW_WORD_PIECES, chunk_pages, split_sentences
-from docproc.pipeline.tokens import MAX_CONTENT_WORD_PIECES, WordPieceCounter, word_piece_counter
+from docproc.pipeline.ingest.chunk import MIN_WINDOW_WORD_PIECES, chunk_pages, split_sentences
 from docproc.pipeline.types import Block, Chunk, PageText
+from docproc.pipeline.wordpieces import (
+    MAX_CONTENT_WORD_PIECES,
+    WordPieceCounter,
+    word_piece_counter,
+)
 
 WORDS = (
     "the supplier shall deliver goods within thirty days after receipt of a written purchase "

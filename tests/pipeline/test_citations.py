@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline.citations import (
+from docproc.pipeline.answer.citations import (
     Support,
     locate_quote,
     normalize,

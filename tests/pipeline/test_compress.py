@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from docproc.pipeline.compress import (
+from docproc.pipeline.answer.compress import (
     CompressedContext,
     Evidence,
     Passage,
     compress,
     render_evidence,
 )
-from docproc.pipeline.tokens import word_piece_counter
+from docproc.pipeline.wordpieces import word_piece_counter
 
 LEASE_PAGE = (
     "This lease is made between Harbour Estates Ltd and Jane Doe. "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from docproc.pipeline.context import document_context, indexed_text, section_contexts
-from docproc.pipeline.parse import text_blocks
+from docproc.pipeline.ingest.context import document_context, indexed_text, section_contexts
+from docproc.pipeline.ingest.parse.blocks import text_blocks
 from docproc.pipeline.types import Block, Chunk, PageText
 
 COVER = """UNITED STATES

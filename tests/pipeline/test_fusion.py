@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline.fusion import page_fusion, reciprocal_rank_fusion
+from docproc.pipeline.answer.fusion import page_fusion, reciprocal_rank_fusion
 
 
 def test_each_ranking_gives_an_item_one_over_k_plus_rank():

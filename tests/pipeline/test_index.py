@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from docproc.pipeline import index as vector_index
+from docproc.pipeline import vector_index
 
 MODEL = "test-model@1"
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from docproc.pipeline.lexical import K1, B, LexicalIndex, stem, tokenize
+from docproc.pipeline.answer.lexical import K1, B, LexicalIndex, stem, tokenize
 
 CLAUSES = [
     "Section 4.2(b) allows the tenant to terminate the lease on ninety days notice.",

@@ -8,9 +8,9 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from docproc.pipeline import ocr as ocr_module
-from docproc.pipeline.ocr import OcrEngine
-from docproc.pipeline.parse import parse_document
+from docproc.pipeline.ingest.parse import ocr as ocr_module
+from docproc.pipeline.ingest.parse import parse_document
+from docproc.pipeline.ingest.parse.ocr import OcrEngine
 from docproc.pipeline.types import UnsupportedDocumentError
 from tests.factories.files import make_scanned_pdf, make_text_pdf
 

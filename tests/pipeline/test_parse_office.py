@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from docproc.pipeline import parse_office as parse_office_module
-from docproc.pipeline.parse import parse_document
-from docproc.pipeline.parse_office import parse_office
+from docproc.pipeline.ingest.parse import office as parse_office_module
+from docproc.pipeline.ingest.parse import parse_document
+from docproc.pipeline.ingest.parse.office import parse_office
 from docproc.pipeline.types import PageText, UnsupportedDocumentError
 from tests.factories.files import make_docx, make_eml, make_pptx, make_xlsx, truncate
 
@@ -237,7 +237,7 @@ def record_popen(self, args, *rest, **kwargs):
     return real_popen_init(self, args, *rest, **kwargs)
 subprocess.Popen.__init__ = record_popen
 
-from docproc.pipeline.parse_office import parse_office
+from docproc.pipeline.ingest.parse.office import parse_office
 from tests.factories.files import make_docx, make_eml, make_pptx, make_xlsx
 samples = {
     "docx": make_docx(["The quick brown fox jumps over the lazy dog."], heading="Title"),

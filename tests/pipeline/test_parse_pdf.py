@@ -7,8 +7,10 @@ from io import BytesIO
 import pytest
 from pypdf import PageObject, PdfReader, PdfWriter
 
-from docproc.pipeline.parse import normalize_text, parse_document, text_blocks
-from docproc.pipeline.parse_pdf import parse_pdf
+from docproc.pipeline.ingest.parse import parse_document
+from docproc.pipeline.ingest.parse.blocks import text_blocks
+from docproc.pipeline.ingest.parse.pdf import parse_pdf
+from docproc.pipeline.text import normalize_text
 from docproc.pipeline.types import (
     Block,
     PageText,

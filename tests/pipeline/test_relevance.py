@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docproc.pipeline import relevance
+from docproc.pipeline.answer import relevance
 from docproc.pipeline.embed import embed_texts
 
 # As pypdf gives the first page of the sample agreement: a running header, the title, then a

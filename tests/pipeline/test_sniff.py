@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from docproc.pipeline.sniff import decode_text, detect_type
+from docproc.pipeline.ingest.sniff import decode_text, detect_type
 from docproc.pipeline.types import UnsupportedDocumentError
 from tests.factories.files import (
     make_docx,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from docproc.pipeline.model_files import EMBEDDING_MAX_WORD_PIECES
-from docproc.pipeline.tokens import MAX_CONTENT_WORD_PIECES, WordPieceCounter, word_piece_counter
+from docproc.pipeline.wordpieces import (
+    MAX_CONTENT_WORD_PIECES,
+    WordPieceCounter,
+    word_piece_counter,
+)
 
 
 def test_count_leaves_out_the_cls_and_sep_tokens():

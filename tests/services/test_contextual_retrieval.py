@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus, Page
-from docproc.pipeline.parse import text_blocks
+from docproc.pipeline.ingest.parse.blocks import text_blocks
 from docproc.services import indexes, ingestion, matters, retrieval
 
 pytestmark = pytest.mark.django_db

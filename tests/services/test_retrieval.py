@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus
-from docproc.pipeline.compress import Passage
+from docproc.pipeline.answer.compress import Passage
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.model_files import embedding_model_id
 from docproc.services import indexes, matters, retrieval, search

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline.llm import LLMClient
+from docproc.pipeline.llm.client import LLMClient
 from docproc.services import routing
 
 SMALL_URL = "http://127.0.0.1:8001/v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docproc.pipeline import index as vector_index
+from docproc.pipeline import vector_index
 from docproc.services import indexes, matters, search
 
 pytestmark = pytest.mark.django_db

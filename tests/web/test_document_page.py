@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 
 from docproc.models import AuditEvent, DocumentStatus, Job, JobKind, JobStatus, Summary
-from docproc.pipeline.attribution import attribute
-from docproc.pipeline.compress import Evidence
-from docproc.pipeline.prompts import PROMPT_VERSION
+from docproc.pipeline.answer.attribution import attribute
+from docproc.pipeline.answer.compress import Evidence
+from docproc.pipeline.answer.prompts import PROMPT_VERSION
 from docproc.services import extraction
 
 pytestmark = pytest.mark.django_db

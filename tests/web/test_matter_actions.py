@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from docproc.models import AuditEvent, DeletionReceipt, Document, DocumentStatus, Page
-from docproc.pipeline.parse_pdf import WRONG_PASSWORD_REASON
+from docproc.pipeline.ingest.parse.pdf import WRONG_PASSWORD_REASON
 from docproc.services import ingestion
 from tests.factories.files import make_encrypted_pdf
 

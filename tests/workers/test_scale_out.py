@@ -25,14 +25,14 @@ import pytest
 from celery import Celery
 from django.utils import timezone
 
+from docproc import task_queues as queues
 from docproc.models import Chunk, Document, DocumentStatus
 from docproc.models.documents import FINAL_STATUSES
-from docproc.pipeline import index as vector_index
+from docproc.pipeline import vector_index
 from docproc.services import indexes, ingestion, locks, matters, tokens
 from tests.conftest import REPO, spare_redis_url, wait_until_final, worker_env
 from tests.factories.files import make_text_pdf
 from tests.llm.helpers import pick_free_port
-from workers import queues
 from workers.process import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

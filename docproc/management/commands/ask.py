@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
-from docproc.pipeline.llm import LLMError
+from docproc.pipeline.llm.client import LLMError
 from docproc.services import answers, audit
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_by_id, emit
-from docproc.pipeline.llm import LLMError
+from docproc.pipeline.llm.client import LLMError
 from docproc.services import audit, extraction
 
 

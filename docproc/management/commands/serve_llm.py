@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from docproc.pipeline import llm_server
+from docproc.pipeline.llm import server as llm_server
 
 
 def local_bind_address(base_url: str) -> tuple[str, int]:

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docproc.pipeline.chunk import split_sentences
-from docproc.pipeline.lexical import tokenize
+from docproc.pipeline.answer.lexical import tokenize
+from docproc.pipeline.ingest.chunk import split_sentences
 
 Span = tuple[int, int]
 

@@ -1,94 +1,11 @@
-"""The parse stage: bytes of a known type in, page texts with structural blocks out.
-
-``parse_document`` dispatches to the PDF or the office parser. The text helpers here
-(``normalize_text``, ``text_blocks``) are shared by every parser, so that the page text stored
-for the same bytes is always the same string (chunk offsets and idempotent re-runs rely on it).
-"""
+"""Structural blocks of a page's text (headings, list items, paragraphs), shared by every parser,
+so that the blocks of the same page text are always the same."""
 
 from __future__ import annotations
 
-import logging
 import re
-import unicodedata
-from typing import TYPE_CHECKING
 
-from docproc.pipeline.types import Block, ParsedDocument, UnsupportedDocumentError
-
-if TYPE_CHECKING:
-    from docproc.pipeline.ocr import OcrEngine
-
-logger = logging.getLogger(__name__)
-
-OFFICE_TYPES = frozenset({"docx", "pptx", "xlsx", "html", "eml", "md", "txt"})
-NO_TEXT_REASON = "No text could be extracted from this document."
-
-
-def parse_document(
-    data: bytes,
-    file_type: str,
-    filename: str,
-    *,
-    password: str | None = None,
-    max_pages: int = 5000,
-    ocr: OcrEngine | None = None,
-) -> ParsedDocument:
-    """Parse ``data`` (of ``file_type``, as ``detect_type`` gave it) into pages.
-
-    Raises UnsupportedDocumentError when the document is unreadable, over ``max_pages`` pages,
-    or yields no text at all, and PasswordRequiredError for an encrypted PDF without the right
-    password. A scanned PDF with no OCR available is not an error: its pages come back with
-    ``source="none"`` and a warning each.
-    """
-    # Imported here: the parsers import this module's helpers, and load engines on first use.
-    if file_type == "pdf":
-        from docproc.pipeline.parse_pdf import parse_pdf
-
-        parsed = parse_pdf(data, password, max_pages, ocr)
-    elif file_type in OFFICE_TYPES:
-        from docproc.pipeline.parse_office import parse_office
-
-        parsed = parse_office(data, file_type, filename)
-        if len(parsed.pages) > max_pages:
-            raise UnsupportedDocumentError(_too_many_pages_reason(len(parsed.pages), max_pages))
-    else:
-        raise UnsupportedDocumentError(f"Documents of type {file_type!r} cannot be parsed.")
-    _require_text(parsed, ocr_available=ocr is not None and ocr.available())
-    return parsed
-
-
-def _require_text(parsed: ParsedDocument, *, ocr_available: bool) -> None:
-    """Fail a document with no text at all, unless pages are empty only for want of OCR."""
-    if any(page.text.strip() for page in parsed.pages):
-        return
-    waiting_for_ocr = not ocr_available and any(page.source == "none" for page in parsed.pages)
-    if not waiting_for_ocr:
-        raise UnsupportedDocumentError(NO_TEXT_REASON)
-
-
-def _too_many_pages_reason(pages: int, max_pages: int) -> str:
-    return f"The document has {pages} pages, more than the limit of {max_pages} pages."
-
-
-# --- text normalisation -----------------------------------------------------------------------
-
-_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-# NUL and other control characters (tab and newline kept), and lone surrogates, which a broken
-# font map can produce and which PostgreSQL and UTF-8 cannot store.
-_UNWANTED = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
-
-
-def normalize_text(text: str) -> str:
-    """Canonical form of extracted text: NFC, ``\\n`` line breaks, no control characters, no
-    trailing spaces on a line, no blank lines at either end. A pure function of its input."""
-    text = unicodedata.normalize("NFC", text)
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _UNWANTED.sub("", text)
-    text = _TRAILING_SPACE.sub("", text)
-    return text.strip("\n")
-
-
-# --- paragraph blocks -------------------------------------------------------------------------
+from docproc.pipeline.types import Block
 
 _MAX_HEADING_CHARS = 80
 _MAX_HEADING_WORDS = 10

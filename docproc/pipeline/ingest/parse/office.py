@@ -20,9 +20,16 @@ from html.parser import HTMLParser
 from io import BytesIO
 from typing import Any
 
-from docproc.pipeline.parse import NO_TEXT_REASON, normalize_text, text_blocks
-from docproc.pipeline.sniff import decode_text
-from docproc.pipeline.types import Block, PageText, ParsedDocument, UnsupportedDocumentError
+from docproc.pipeline.ingest.parse.blocks import text_blocks
+from docproc.pipeline.ingest.sniff import decode_text
+from docproc.pipeline.text import normalize_text
+from docproc.pipeline.types import (
+    NO_TEXT_REASON,
+    Block,
+    PageText,
+    ParsedDocument,
+    UnsupportedDocumentError,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from docproc.pipeline import relevance
-from docproc.pipeline.chunk import split_sentences
-from docproc.pipeline.citations import content_words, locate_quote, statement_support
-from docproc.pipeline.compress import Evidence
+from docproc.pipeline.answer import relevance
+from docproc.pipeline.answer.citations import content_words, locate_quote, statement_support
+from docproc.pipeline.answer.compress import Evidence
+from docproc.pipeline.ingest.chunk import split_sentences
 
 _WORD = re.compile(r"\w")
 # Markers, spaces and closing quotes/brackets at the start of a sentence: they end the one before.

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, WrongPasswordError
 
-from docproc.pipeline.parse import normalize_text, text_blocks
+from docproc.pipeline.ingest.parse.blocks import text_blocks
+from docproc.pipeline.text import normalize_text
 from docproc.pipeline.types import (
     PageText,
     ParsedDocument,
@@ -26,7 +27,7 @@ from docproc.pipeline.types import (
 if TYPE_CHECKING:
     from pypdf import PageObject
 
-    from docproc.pipeline.ocr import OcrEngine
+    from docproc.pipeline.ingest.parse.ocr import OcrEngine
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from docproc.pipeline.parse import looks_like_heading
+from docproc.pipeline.ingest.parse.blocks import looks_like_heading
 from docproc.pipeline.types import Chunk, PageText
 
 MAX_DOCUMENT_CONTEXT_CHARS = 300

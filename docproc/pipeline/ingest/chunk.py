@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docproc.pipeline.tokens import MAX_CONTENT_WORD_PIECES, WordPieceCounter
 from docproc.pipeline.types import Chunk, PageText
+from docproc.pipeline.wordpieces import MAX_CONTENT_WORD_PIECES, WordPieceCounter
 
 HEADING = "heading"
 PARAGRAPH = "paragraph"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from docproc.pipeline.compress import Evidence
-from docproc.pipeline.llm import ChatMessage
+from docproc.pipeline.answer.compress import Evidence
+from docproc.pipeline.llm.client import ChatMessage
 
 # Part of the summary cache key: change it when a prompt, or the shape of a stored result, changes.
 PROMPT_VERSION = "2026-11-28.2"

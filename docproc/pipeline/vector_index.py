@@ -22,7 +22,8 @@ SIDECAR_FILE = "index.json"
 
 def _faiss():
     """faiss, imported on first use: importing it initialises OpenMP, which must not happen in
-    a Celery parent before it forks its children (STACK.md), nor slow every manage.py call."""
+    a Celery parent before it forks its children (its thread pool would deadlock them), nor slow
+    every manage.py call."""
     import faiss
 
     return faiss

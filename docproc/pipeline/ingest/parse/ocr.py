@@ -12,7 +12,7 @@ import logging
 import shutil
 import threading
 
-from docproc.pipeline.parse import normalize_text
+from docproc.pipeline.text import normalize_text
 
 logger = logging.getLogger(__name__)
 

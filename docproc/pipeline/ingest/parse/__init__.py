@@ -1,0 +1,82 @@
+"""The parse stage: bytes of a known type in, page texts with structural blocks out.
+
+``parse_document`` looks the parser up by file type in ``PARSERS`` (``pdf``: pypdf with OCR
+for scanned pages; ``office``: unstructured for DOCX, PPTX, XLSX, HTML, email, Markdown and
+plain text). Every parser ends its text in ``pipeline.text.normalize_text`` and cuts it into
+blocks with ``blocks.text_blocks``, so the same bytes always give the same pages.
+To add a file type: teach ``ingest.sniff`` to recognise it, then map it to a parser here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from docproc.pipeline.types import NO_TEXT_REASON, ParsedDocument, UnsupportedDocumentError
+
+if TYPE_CHECKING:
+    from docproc.pipeline.ingest.parse.ocr import OcrEngine
+
+logger = logging.getLogger(__name__)
+
+
+def _parse_pdf(data: bytes, file_type: str, filename: str, password, max_pages, ocr):
+    # Imported on first use: each parser loads its engine library when it is imported.
+    from docproc.pipeline.ingest.parse.pdf import parse_pdf
+
+    return parse_pdf(data, password, max_pages, ocr)
+
+
+def _parse_office(data: bytes, file_type: str, filename: str, password, max_pages, ocr):
+    from docproc.pipeline.ingest.parse.office import parse_office
+
+    parsed = parse_office(data, file_type, filename)
+    if len(parsed.pages) > max_pages:
+        raise UnsupportedDocumentError(_too_many_pages_reason(len(parsed.pages), max_pages))
+    return parsed
+
+
+# The parser of each file type ``ingest.sniff.detect_type`` names.
+PARSERS: dict[str, Callable[..., ParsedDocument]] = {
+    "pdf": _parse_pdf,
+    **dict.fromkeys(("docx", "pptx", "xlsx", "html", "eml", "md", "txt"), _parse_office),
+}
+OFFICE_TYPES = frozenset(t for t, parser in PARSERS.items() if parser is _parse_office)
+
+
+def parse_document(
+    data: bytes,
+    file_type: str,
+    filename: str,
+    *,
+    password: str | None = None,
+    max_pages: int = 5000,
+    ocr: OcrEngine | None = None,
+) -> ParsedDocument:
+    """Parse ``data`` (of ``file_type``, as ``detect_type`` gave it) into pages.
+
+    Raises UnsupportedDocumentError when the document is unreadable, over ``max_pages`` pages,
+    or yields no text at all, and PasswordRequiredError for an encrypted PDF without the right
+    password. A scanned PDF with no OCR available is not an error: its pages come back with
+    ``source="none"`` and a warning each.
+    """
+    parser = PARSERS.get(file_type)
+    if parser is None:
+        raise UnsupportedDocumentError(f"Documents of type {file_type!r} cannot be parsed.")
+    parsed = parser(data, file_type, filename, password, max_pages, ocr)
+    _require_text(parsed, ocr_available=ocr is not None and ocr.available())
+    return parsed
+
+
+def _require_text(parsed: ParsedDocument, *, ocr_available: bool) -> None:
+    """Fail a document with no text at all, unless pages are empty only for want of OCR."""
+    if any(page.text.strip() for page in parsed.pages):
+        return
+    waiting_for_ocr = not ocr_available and any(page.source == "none" for page in parsed.pages)
+    if not waiting_for_ocr:
+        raise UnsupportedDocumentError(NO_TEXT_REASON)
+
+
+def _too_many_pages_reason(pages: int, max_pages: int) -> str:
+    return f"The document has {pages} pages, more than the limit of {max_pages} pages."

@@ -1,0 +1,1 @@
+"""The language model: an OpenAI-compatible client, and the embedded llama.cpp server."""
