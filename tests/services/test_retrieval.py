@@ -309,3 +309,14 @@ def test_a_document_without_pages_votes_in_page_sized_spans():
     assert data.unit_of[1] == data.unit_of[2]
     assert data.unit_of[1] != data.unit_of[3]
     assert data.page_of[1] == data.page_of[3] == (7, 1)
+
+
+def test_passages_of_a_one_page_document_are_not_fused_into_one_vote():
+    span = retrieval.PAGE_SPAN_CHARS
+    # Document 7 has two pages; document 8 is one short page holding two passages.
+    rows = [(1, 7, 1, "a", "", 0), (2, 7, 2, "b", "", 0), (3, 8, 1, "c", "", 0),
+            (4, 8, 1, "d", "", span // 2)]  # fmt: skip
+    data = retrieval.MatterSearchData(rows, {7: ("", None), 8: ("", None)}, (True, True), None)
+
+    assert data.fusion_unit_of[1] == (7, 1, 0)
+    assert data.fusion_unit_of[3] != data.fusion_unit_of[4]
