@@ -15,7 +15,7 @@ Systems, all with the same embedder (all-MiniLM-L6-v2) and the same queries:
 - baseline: fixed 1,000-character windows with 200 characters of overlap over each page,
   in a flat exact FAISS index (no structure, no lexical search);
 - dense: the project's chunker (``chunk_pages`` with the service's settings, or
-  ``--chunk-tokens``) and dense search (``services.search.search``);
+  ``--chunk-tokens``) and dense search (``services.dense_search.search``);
 - hybrid: the same chunks, ``services.retrieval.hybrid_search`` (dense + BM25, RRF).
 A retrieved chunk counts as gold if its character span overlaps a gold passage's span in the
 same document. Recall@k is the share of questions with a gold chunk among the first k.
@@ -293,7 +293,7 @@ class Ranks:
 
 def evaluate(loaded: Loaded, baseline: Baseline, k: int = 10) -> list[Ranks]:
     from docproc.pipeline.embed import embed_query
-    from docproc.services import retrieval, search
+    from docproc.services import dense_search, retrieval
 
     before = retrieval.Levers(
         document_context=False,
@@ -311,7 +311,7 @@ def evaluate(loaded: Loaded, baseline: Baseline, k: int = 10) -> list[Ranks]:
         base = baseline.search(vector, k)
         systems[0].seconds.append(time.perf_counter() - started)
         started = time.perf_counter()
-        dense = search.search(loaded.matter, question.text, k)
+        dense = dense_search.search(loaded.matter, question.text, k)
         systems[1].seconds.append(time.perf_counter() - started)
         started = time.perf_counter()
         hybrid = retrieval.hybrid_search(loaded.matter, question.text, k)

@@ -89,20 +89,20 @@ def main() -> None:
     args = parser.parse_args()
 
     from docproc.pipeline import embed
-    from docproc.services import indexes, search
+    from docproc.services import dense_search, indexes
 
     prepare_database()
     embed.set_threads(2)
     matter = load_matter(passages(args.chunks))
     queries = questions(args.queries)
     for q in queries[:5]:
-        search.search(matter, q, args.k)  # warm caches
+        dense_search.search(matter, q, args.k)  # warm caches
 
     service, bare, embedding = [], [], []
     index = indexes.readers.get(matter.pk)
     for q in queries:
         t0 = time.perf_counter()
-        search.search(matter, q, args.k)
+        dense_search.search(matter, q, args.k)
         service.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         vector = embed.embed_query(q)

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from docproc.pipeline.types import TransientError
-from docproc.services.search import IndexUnavailableError
+from docproc.services.dense_search import IndexUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from docproc.models import Chunk, DeletionReceipt, Document, DocumentStatus, Job, Matter, Page
-from docproc.services.search import MAX_K
+from docproc.services.dense_search import MAX_K
 
 
 class MatterSerializer(serializers.ModelSerializer):

@@ -30,8 +30,8 @@ from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.scopes import TokenHasScope
 from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
 from docproc.services import audit, ingestion, retrieval, storage
+from docproc.services import dense_search as search_service
 from docproc.services import documents as document_service
-from docproc.services import search as search_service
 
 logger = logging.getLogger(__name__)
 

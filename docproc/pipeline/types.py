@@ -38,8 +38,9 @@ class ParsedDocument:
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
-    """A passage of one page, bounded in the embedding model's word pieces.
+class PageSpan:
+    """A passage of one page, bounded in the embedding model's word pieces: what the chunk stage
+    cuts (stored as a ``models.Chunk`` row).
 
     ``text == page_text[char_start:char_end]`` always holds, so a chunk can be cited exactly.
     """

@@ -26,7 +26,7 @@ from docproc.pipeline.answer.prompts import (
 )
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.llm.client import Completion, LLMClient, LLMError, LLMUnavailableError
-from docproc.services import llm_context, retrieval, routing, search
+from docproc.services import dense_search, llm_context, retrieval, routing
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def _validate(question: str) -> str:
 
 
 def _relevant(
-    matter: Matter, question: str, hits: Sequence[search.SearchHit], document_ids=None
+    matter: Matter, question: str, hits: Sequence[dense_search.SearchHit], document_ids=None
 ) -> bool:
     """Whether the retrieved passages bear on the question: enough of its content words, or a
     passage of the same documents (the question's narrowing) close enough in meaning."""
@@ -150,7 +150,7 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
 
 
 def _fit(
-    question: str, client: LLMClient, hits: Sequence[search.SearchHit], counter=None
+    question: str, client: LLMClient, hits: Sequence[dense_search.SearchHit], counter=None
 ) -> _Prepared:
     """The prompt for ``client``: the retrieved passages compressed to its evidence budget."""
     reserve = llm_context.answer_reserve()
@@ -338,7 +338,7 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _without_model(question: str, hits: Sequence[search.SearchHit], why: str) -> Answer:
+def _without_model(question: str, hits: Sequence[dense_search.SearchHit], why: str) -> Answer:
     """The answer when no model answers: the best-matching sentences of the retrieved
     passages (merged and de-duplicated as for a prompt), quoted and verified; ``why`` says in
     words why no model answered."""

@@ -28,8 +28,15 @@ from docproc.pipeline.answer.lexical import LexicalIndex, tokenize
 from docproc.pipeline.embed import embed_query
 from docproc.pipeline.ingest.context import indexed_text
 from docproc.pipeline.vector_index import VectorIndex
-from docproc.services import indexes, search
-from docproc.services.search import SearchError, SearchHit, build_hits, checked_query, open_index
+from docproc.services import dense_search as dense
+from docproc.services import indexes
+from docproc.services.dense_search import (
+    SearchError,
+    SearchHit,
+    build_hits,
+    checked_query,
+    open_index,
+)
 
 # Rank fusion: a small k lets the top ranks count, and BM25 weighs most because exact terms are
 # what dense search misses (an identifier such as "4.2(b)" must come first). Dense search and
@@ -181,7 +188,7 @@ def dense_search(
     meaning to ``query``; ``score`` is the cosine similarity. Answers use it to tell a question
     the documents touch from one they do not, within the same narrowing as the answer."""
     if document_ids is None:
-        return search.search(matter, query, k)
+        return dense.search(matter, query, k)
     query = checked_query(query, k)
     ids, vectors = _vectors_of_documents(matter, document_ids)
     if len(ids) == 0:

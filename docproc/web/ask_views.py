@@ -21,7 +21,7 @@ from docproc.api.scopes import ExpensiveVerbThrottle
 from docproc.models import Document, DocumentStatus
 from docproc.pipeline.llm.client import LLMError
 from docproc.services import answers, audit, llm_failures
-from docproc.services.search import IndexUnavailableError
+from docproc.services.dense_search import IndexUnavailableError
 from docproc.web.document_views import linked_citation, passage_url
 from docproc.web.lookups import matter_or_404
 

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from docproc.services.search import MAX_K
+from docproc.services.dense_search import MAX_K
 
 
 class MultipleFileInput(forms.FileInput):

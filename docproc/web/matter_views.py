@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from docproc.models import Document, DocumentStatus, Matter, Membership, Role
 from docproc.services import audit, ingestion, retrieval, storage
-from docproc.services import search as search_service
+from docproc.services import dense_search as search_service
 from docproc.web.forms import SearchForm, UploadForm
 from docproc.web.highlight import highlight
 from docproc.web.lookups import STATUS_WORDS, matter_or_404, status_words

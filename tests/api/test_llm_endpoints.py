@@ -8,7 +8,7 @@ import json
 import pytest
 
 from docproc.services import answers, retrieval, summaries
-from docproc.services.search import IndexUnavailableError
+from docproc.services.dense_search import IndexUnavailableError
 from tests.factories.files import make_text_pdf
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from docproc.pipeline.ingest.chunk import MIN_WINDOW_WORD_PIECES, chunk_pages, split_sentences
-from docproc.pipeline.types import Block, Chunk, PageText
+from docproc.pipeline.types import Block, PageSpan, PageText
 from docproc.pipeline.wordpieces import (
     MAX_CONTENT_WORD_PIECES,
     WordPieceCounter,
@@ -60,7 +60,7 @@ def sentences_of(count_each: int, how_many: int, counter: WordPieceCounter) -> l
     return result
 
 
-def assert_well_formed(chunks: list[Chunk], pages: list[PageText], max_tokens: int) -> None:
+def assert_well_formed(chunks: list[PageSpan], pages: list[PageText], max_tokens: int) -> None:
     """The invariants every chunking must keep, checked chunk by chunk."""
     by_number = {page.number: page for page in pages}
     counter = word_piece_counter()
@@ -73,7 +73,7 @@ def assert_well_formed(chunks: list[Chunk], pages: list[PageText], max_tokens: i
         assert chunk.token_count <= max_tokens
 
 
-def assert_covers_all_text(chunks: list[Chunk], page: PageText) -> None:
+def assert_covers_all_text(chunks: list[PageSpan], page: PageText) -> None:
     """Every non-whitespace character of the page lies in some chunk: nothing is dropped."""
     covered = [False] * len(page.text)
     for chunk in chunks:
@@ -126,7 +126,7 @@ def test_a_short_page_is_one_chunk_with_its_word_piece_count(counter):
     chunks = chunk_pages([page], counter)
 
     assert chunks == [
-        Chunk(
+        PageSpan(
             ordinal=0,
             page=1,
             char_start=2,

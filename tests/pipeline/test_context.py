@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docproc.pipeline.ingest.context import document_context, indexed_text, section_contexts
 from docproc.pipeline.ingest.parse.blocks import text_blocks
-from docproc.pipeline.types import Block, Chunk, PageText
+from docproc.pipeline.types import Block, PageSpan, PageText
 
 COVER = """UNITED STATES
 SECURITIES AND EXCHANGE COMMISSION
@@ -28,10 +28,10 @@ def page(number: int, text: str) -> PageText:
     return PageText(number, text, text_blocks(text))
 
 
-def chunk_at(pages: list[PageText], number: int, needle: str, ordinal: int = 0) -> Chunk:
+def chunk_at(pages: list[PageText], number: int, needle: str, ordinal: int = 0) -> PageSpan:
     text = pages[number - 1].text
     start = text.index(needle)
-    return Chunk(ordinal, number, start, start + len(needle), needle, 1)
+    return PageSpan(ordinal, number, start, start + len(needle), needle, 1)
 
 
 def test_document_context_names_the_registrant_form_and_fiscal_year_of_a_filing():
@@ -98,7 +98,7 @@ def test_heading_carries_over_to_the_next_page_and_running_headers_are_ignored()
 def test_rows_of_a_marked_table_get_its_header_rows_and_the_header_row_gets_none():
     text = " | Years Ended September 30, | \n | 2019 | 2018\nFixed Price | 1,452.4 | 1,146.2"
     pages = [PageText(1, text, (Block("table", 0, len(text)),))]
-    header = Chunk(0, 1, 0, 10, text[:10], 1)
+    header = PageSpan(0, 1, 0, 10, text[:10], 1)
     row = chunk_at(pages, 1, "Fixed Price | 1,452.4 | 1,146.2", ordinal=1)
 
     contexts = section_contexts(pages, [header, row])

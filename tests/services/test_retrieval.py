@@ -13,7 +13,7 @@ from docproc.models import Chunk, Document, DocumentStatus
 from docproc.pipeline.answer.compress import Passage
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.model_files import embedding_model_id
-from docproc.services import indexes, matters, retrieval, search
+from docproc.services import dense_search, indexes, matters, retrieval
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_account_code_missed_by_dense_search_is_found_by_hybrid_search(lease_mat
     matter, _, _ = lease_matter
     wanted = statement_of(TARGET_ACCOUNT)
 
-    dense = search.search(matter, TARGET_ACCOUNT, 5)
+    dense = dense_search.search(matter, TARGET_ACCOUNT, 5)
     hybrid = retrieval.hybrid_search(matter, TARGET_ACCOUNT, 5)
 
     assert wanted not in texts(dense)
@@ -112,7 +112,7 @@ def test_account_code_missed_by_dense_search_is_found_by_hybrid_search(lease_mat
 def test_subsection_reference_is_ranked_first_by_hybrid_search(lease_matter):
     matter, _, _ = lease_matter
 
-    dense = search.search(matter, "4.2(b)", 5)
+    dense = dense_search.search(matter, "4.2(b)", 5)
     hybrid = retrieval.hybrid_search(matter, "4.2(b)", 5)
 
     assert texts(dense)[0] != TERMINATION
@@ -199,7 +199,7 @@ def test_matter_without_an_index_finds_nothing(fresh_indexes):
 def test_empty_query_is_refused(lease_matter):
     matter, _, _ = lease_matter
 
-    with pytest.raises(search.SearchError, match="empty"):
+    with pytest.raises(dense_search.SearchError, match="empty"):
         retrieval.hybrid_search(matter, "  ", 5)
 
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from docproc.models import Chunk, DeletionReceipt, Document, Page
-from docproc.services import indexes, ingestion, matters, search, storage
+from docproc.services import dense_search, indexes, ingestion, matters, storage
 from docproc.services.documents import delete_document
 from tests.conftest import REPO, idle_redis_url, wait_until_final, worker_env
 from tests.factories.files import (
@@ -51,7 +51,7 @@ def test_uploaded_pdf_is_indexed_and_search_returns_the_passage_from_its_page():
     final = wait_until_final([document.pk])[document.pk]
 
     assert (final.status, final.reason, final.page_count) == ("indexed", "", 3)
-    hits = search.search(matter, "How long is the initial term of the agreement?", k=3)
+    hits = dense_search.search(matter, "How long is the initial term of the agreement?", k=3)
     top = hits[0]
     page_text = Page.objects.get(document=document, number=top.page).text
     assert top.page == 2
@@ -74,7 +74,7 @@ def test_uploaded_docx_is_indexed_and_searchable():
     final = wait_until_final([document.pk])[document.pk]
 
     assert (final.status, final.file_type) == ("indexed", "docx")
-    top = search.search(matter, "metoprolol dose at discharge", k=1)[0]
+    top = dense_search.search(matter, "metoprolol dose at discharge", k=1)[0]
     assert "Metoprolol succinate 50 mg" in top.text
     assert top.page == 1
 
@@ -194,7 +194,7 @@ def test_deleted_document_can_no_longer_be_found():
 
     receipt = delete_document(document)
 
-    hits = search.search(matter, "initial term thirty-six months", k=10)
+    hits = dense_search.search(matter, "initial term thirty-six months", k=10)
     assert [h for h in hits if "thirty-six" in h.text] == []
     assert (receipt.chunks_removed, receipt.vectors_removed, receipt.pages_removed) == (
         chunk_count,

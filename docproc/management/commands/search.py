@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit, matter_by_slug
-from docproc.services import audit, retrieval, search
+from docproc.services import audit, dense_search, retrieval
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         matter = matter_by_slug(options["matter"])
         try:
             hits = retrieval.hybrid_search(matter, options["query"], options["k"])
-        except (search.SearchError, search.IndexUnavailableError) as exc:
+        except (dense_search.SearchError, dense_search.IndexUnavailableError) as exc:
             raise CommandError(str(exc)) from exc
         audit.record_search(None, matter, options["query"], options["k"], hits)
         for hit in hits:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docproc.pipeline.types import Chunk, PageText
+from docproc.pipeline.types import PageSpan, PageText
 from docproc.pipeline.wordpieces import MAX_CONTENT_WORD_PIECES, WordPieceCounter
 
 HEADING = "heading"
@@ -63,7 +63,7 @@ def chunk_pages(
     *,
     max_tokens: int = 200,
     overlap_tokens: int = 32,
-) -> list[Chunk]:
+) -> list[PageSpan]:
     """Chunk ``pages`` (in the order given) into passages of at most ``max_tokens`` word pieces.
 
     Each further chunk on a page starts with trailing whole sentences of the previous chunk
@@ -78,13 +78,13 @@ def chunk_pages(
         )
     if overlap_tokens < 0:
         raise ValueError(f"overlap_tokens must not be negative, got {overlap_tokens}")
-    chunks: list[Chunk] = []
+    chunks: list[PageSpan] = []
     for page in pages:
         packer = _PagePacker(page.text, counter, max_tokens, overlap_tokens)
         packer.add_segments(page_segments(page))
         for start, end, count in packer.spans():
             chunks.append(
-                Chunk(
+                PageSpan(
                     ordinal=len(chunks),
                     page=page.number,
                     char_start=start,

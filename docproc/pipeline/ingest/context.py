@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from docproc.pipeline.ingest.parse.blocks import looks_like_heading
-from docproc.pipeline.types import Chunk, PageText
+from docproc.pipeline.types import PageSpan, PageText
 
 MAX_DOCUMENT_CONTEXT_CHARS = 300
 MAX_SECTION_CONTEXT_CHARS = 200
@@ -101,7 +101,7 @@ def describes(context: str, filename: str) -> bool:
     return bool(context) and context != filename_words(filename)
 
 
-def section_contexts(pages: Sequence[PageText], chunks: Sequence[Chunk]) -> list[str]:
+def section_contexts(pages: Sequence[PageText], chunks: Sequence[PageSpan]) -> list[str]:
     """Each chunk's section context (same order as ``chunks``): the heading it falls under
     and, when the chunk starts inside a table, the table's column header line."""
     running = _running_lines(pages)
