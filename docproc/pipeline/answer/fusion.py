@@ -73,9 +73,11 @@ def page_fusion(
     A page's score is its best passage's score plus ``support`` times the sum of the scores of
     its other passages: a page matched by several passages (a table, a clause and its
     exceptions) rises above one with a single lucky match. The result lists each page's best
-    passage in page order, then the remaining passages in their first order, so the top of the
-    list covers as many distinct pages as possible and nothing is dropped. Items missing from
-    ``page_of`` count as pages of their own. Deterministic: ties keep the input order.
+    passage in page order; a page's further passages join them at ``repeat`` times their own
+    score (with ``repeat`` 0, after every page's best), so the top of the list covers many
+    distinct pages, a strong second passage is not buried, and nothing is dropped. Items
+    missing from ``page_of`` count as pages of their own. Deterministic: ties keep the input
+    order.
     """
     best: dict[Hashable, tuple[T, float]] = {}
     totals: dict[Hashable, float] = {}
