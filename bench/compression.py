@@ -146,7 +146,7 @@ def run(
         started = time.perf_counter()
         hits = retrieval.hybrid_search(loaded.matter, question.text, RETRIEVE_K)
         middle = time.perf_counter()
-        context = compress(question.text, retrieval.to_passages(hits), BUDGET, count, embed=embed)
+        context = compress(question.text, hits, BUDGET, count, embed=embed)
         done = time.perf_counter()
         retrieve_s.append(middle - started)
         compress_s.append(done - middle)

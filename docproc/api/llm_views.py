@@ -24,7 +24,7 @@ from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
 from docproc.models import Document, JobKind, Role, Scope
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import answers, audit, extraction, jobs, llm_context, llm_failures, summaries
+from docproc.services import answers, audit, extraction, jobs, llm_failures, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +122,13 @@ class SummaryView(ApiView):
         return self._summarize(document, refresh=body.validated_data["refresh"])
 
     def _summarize(self, document, refresh: bool) -> Response:
-        client = audit.MeteredClient(llm_context.default_client())
         try:
-            result = summaries.summarize(document, client=client, refresh=refresh)
+            result = summaries.summarize(document, refresh=refresh)
         except summaries.SummaryError as exc:
             raise ConflictError(str(exc)) from exc
         except LLMError as exc:
             raise _translate(exc) from exc
-        audit.record_summary(self.request.user, document, result, client)
+        audit.record_summary(self.request.user, document, result)
         return Response(result)
 
 

@@ -127,6 +127,10 @@ class PageTextSerializer(serializers.PageSerializer):
         read_only_fields = fields
 
 
+_USAGE_HELP = (
+    "What the model calls for it spent: prompt_tokens, completion_tokens, latency_s (all 0 "
+    "when no model was called, e.g. a cached summary)."
+)
 _ROUTING_HELP = (
     "Which model produced it and why: model, endpoint (small, large or null), reason, "
     "escalated, attempts (endpoint, model, outcome, detail), explanation (words)."
@@ -148,7 +152,7 @@ AnswerSerializer = inline_serializer(
         "context": fields.DictField(help_text="tokens_used, token_budget, pages_used, ..."),
         "warnings": fields.ListField(child=fields.CharField()),
         "model": fields.CharField(allow_null=True),
-        "usage": fields.DictField(allow_null=True),
+        "usage": fields.DictField(help_text=_USAGE_HELP),
         "method": fields.CharField(help_text="generated, extractive or none"),
         "model_answer": fields.CharField(allow_null=True),
         "routing": fields.DictField(help_text=_ROUTING_HELP),
@@ -165,6 +169,8 @@ SummaryResultSerializer = inline_serializer(
         "citations": fields.ListField(child=fields.DictField()),
         "coverage": fields.DictField(help_text="pages_covered, pages_total"),
         "warnings": fields.ListField(child=fields.CharField()),
+        "model": fields.CharField(allow_null=True),
+        "usage": fields.DictField(help_text=_USAGE_HELP),
         "routing": fields.DictField(help_text=_ROUTING_HELP),
         "cached": fields.BooleanField(),
     },
@@ -177,6 +183,8 @@ ExtractionResultSerializer = inline_serializer(
             help_text="Per field: value, page, quote, char_start, char_end, verified, reason."
         ),
         "warnings": fields.ListField(child=fields.CharField()),
+        "model": fields.CharField(),
+        "usage": fields.DictField(help_text=_USAGE_HELP),
         "routing": fields.DictField(help_text=_ROUTING_HELP),
     },
 )

@@ -321,7 +321,7 @@ class MatterSearchView(ApiView):
         except search_service.SearchError as exc:
             raise exceptions.ValidationError(str(exc)) from exc
         audit.record_search(request.user, matter, query, k, hits)
-        data = serializers.SearchHitSerializer([hit.as_dict() for hit in hits], many=True).data
+        data = serializers.SearchHitSerializer([hit.as_hit() for hit in hits], many=True).data
         return Response({"results": data})
 
 

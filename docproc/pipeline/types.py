@@ -53,6 +53,41 @@ class PageSpan:
     token_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A stretch of one page's text of one document, from retrieval to prompt to citation.
+
+    ``page_text[char_start:char_end] == text``, so whatever cites a passage can be checked
+    against its page. Retrieval sets ``score`` (higher is better; scores of different
+    retrievers are not comparable) and ``chunk``, the stored chunk it is or lies in. Preparing
+    a prompt numbers the passages it keeps with ``id`` from 1: what the model's ``[n]``
+    markers name (0 until then).
+    """
+
+    chunk: int
+    document: int
+    filename: str
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+    score: float = 0.0
+    id: int = 0
+
+    def as_hit(self) -> dict:
+        """The passage as a search result (the API's and the audit's shape)."""
+        return {
+            "document": self.document,
+            "filename": self.filename,
+            "page": self.page,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "score": self.score,
+            "text": self.text,
+            "chunk": self.chunk,
+        }
+
+
 class DocumentError(Exception):
     """A document cannot be processed as it is; ``reason`` is for a person to act on."""
 

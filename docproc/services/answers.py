@@ -17,7 +17,7 @@ from docproc.models import Document, Matter
 from docproc.pipeline.answer import relevance
 from docproc.pipeline.answer.attribution import AttributedText, attribute
 from docproc.pipeline.answer.citations import content_words
-from docproc.pipeline.answer.compress import CompressedContext, Evidence, Passage, compress
+from docproc.pipeline.answer.compress import compress
 from docproc.pipeline.answer.prompts import (
     NOT_FOUND,
     question_messages,
@@ -25,8 +25,16 @@ from docproc.pipeline.answer.prompts import (
     render_evidence,
 )
 from docproc.pipeline.embed import embed_texts
-from docproc.pipeline.llm.client import Completion, LLMClient, LLMError, LLMUnavailableError
-from docproc.services import dense_search, llm_context, retrieval, routing
+from docproc.pipeline.llm.client import (
+    Completion,
+    LLMClient,
+    LLMError,
+    LLMUnavailableError,
+    Usage,
+)
+from docproc.pipeline.types import Passage
+from docproc.services import llm_context, retrieval, routing
+from docproc.services.llm_context import PreparedContext
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +82,7 @@ class Answer:
     context: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     model: str = ""
-    usage: dict = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)  # what every model call for it spent
     chunks_used: list[int] = field(default_factory=list)
     method: str = "generated"  # generated | extractive | none
     model_answer: str | None = None
@@ -90,20 +98,11 @@ class Answer:
             "context": self.context,
             "warnings": self.warnings,
             "model": self.model,
-            "usage": self.usage,
+            "usage": self.usage.as_dict(),
             "method": self.method,
             "model_answer": self.model_answer,
             "routing": self.routing,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    messages: list
-    evidence: tuple[Evidence, ...]
-    accounting: llm_context.Accounting
-    compressed: CompressedContext | None = None
-    passages: tuple[Passage, ...] = ()  # as retrieved, best first
 
 
 def _validate(question: str) -> str:
@@ -115,9 +114,7 @@ def _validate(question: str) -> str:
     return question
 
 
-def _relevant(
-    matter: Matter, question: str, hits: Sequence[dense_search.SearchHit], document_ids=None
-) -> bool:
+def _relevant(matter: Matter, question: str, hits: Sequence[Passage], document_ids=None) -> bool:
     """Whether the retrieved passages bear on the question: enough of its content words, or a
     passage of the same documents (the question's narrowing) close enough in meaning."""
     if not hits:
@@ -150,33 +147,26 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
 
 
 def _fit(
-    question: str, client: LLMClient, hits: Sequence[dense_search.SearchHit], counter=None
-) -> _Prepared:
+    question: str, client: LLMClient, hits: Sequence[Passage], counter=None
+) -> PreparedContext:
     """The prompt for ``client``: the retrieved passages compressed to its evidence budget."""
-    reserve = llm_context.answer_reserve()
-    budget = llm_context.evidence_budget(client, question_overhead(question), reserve)
-    passages = tuple(retrieval.to_passages(hits))
-    compressed = llm_context.compress_to_budget(client, question, passages, budget, counter)
-    messages, kept = llm_context.fit_prompt(
-        client, lambda ev: question_messages(question, ev), compressed.evidence, reserve
-    )
-    return _Prepared(
-        messages, kept, llm_context.Accounting.of(compressed, kept), compressed, passages
+    return llm_context.prepare_context(
+        client,
+        lambda evidence: question_messages(question, evidence),
+        hits,
+        llm_context.answer_reserve(),
+        query=question,
+        counter=counter,
     )
 
 
-def _finish(question: str, completion: Completion, prepared: _Prepared, client) -> Answer:
+def _finish(question: str, completion: Completion, prepared: PreparedContext, client) -> Answer:
     text = completion.text.strip()
-    usage = {
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "latency_s": round(completion.latency_s, 3),
-    }
     base = dict(
         question=question,
         context=prepared.accounting.as_dict(),
         model=completion.model or client.model,
-        usage=usage,
+        usage=completion.usage,
         chunks_used=sorted({e.chunk for e in prepared.evidence}),
     )
     if not text or text.upper().startswith(NOT_FOUND):
@@ -229,7 +219,7 @@ def _cited(
     )
 
 
-def _extractive_only(question: str, prepared: _Prepared, client: LLMClient) -> Answer:
+def _extractive_only(question: str, prepared: PreparedContext, client: LLMClient) -> Answer:
     """The answer from the evidence alone: its best sentences quoted, or "not in the
     documents" when none bears on the question."""
     base = dict(
@@ -245,7 +235,7 @@ def _extractive_only(question: str, prepared: _Prepared, client: LLMClient) -> A
     return _quoted(extractive, [QUOTED_NOTE], base)
 
 
-def _candidates(evidence: Sequence[Evidence], passages: Sequence[Passage], pages):
+def _candidates(evidence: Sequence[Passage], passages: Sequence[Passage], pages):
     """Every whole sentence or table row of the evidence as (evidence, text, prior, context):
     the prior is ``1 / sqrt(1 + rank)`` of the best-ranked retrieved passage holding it (1
     for all when the retrieval order is not known; retrieval ranks passages, not sentences, so
@@ -270,7 +260,7 @@ def _candidates(evidence: Sequence[Evidence], passages: Sequence[Passage], pages
 
 def _extractive(
     question: str,
-    evidence: Sequence[Evidence],
+    evidence: Sequence[Passage],
     pages,
     passages: Sequence[Passage] = (),
 ) -> AttributedText | None:
@@ -338,18 +328,14 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _without_model(question: str, hits: Sequence[dense_search.SearchHit], why: str) -> Answer:
+def _without_model(question: str, hits: Sequence[Passage], why: str) -> Answer:
     """The answer when no model answers: the best-matching sentences of the retrieved
     passages (merged and de-duplicated as for a prompt), quoted and verified; ``why`` says in
     words why no model answered."""
-    compressed = compress(
-        question, retrieval.to_passages(hits), FALLBACK_BUDGET_WORDS, _words, render=render_evidence
-    )
+    compressed = compress(question, hits, FALLBACK_BUDGET_WORDS, _words, render=render_evidence)
     evidence = compressed.evidence
     pages = llm_context.page_texts(evidence)
-    quoted = (
-        _extractive(question, evidence, pages, retrieval.to_passages(hits)) if evidence else None
-    )
+    quoted = _extractive(question, evidence, pages, hits) if evidence else None
     # No model, no tokens: the accounting lists the pages, not a budget.
     context = {
         **llm_context.Accounting.of(compressed, evidence).as_dict(),
@@ -381,7 +367,7 @@ def _outcome(answer: Answer) -> str:
     return routing.NOT_VERIFIED
 
 
-def _holds_more(question: str, trace: routing.Trace, hits, small: _Prepared, counter) -> bool:
+def _holds_more(question: str, trace: routing.Trace, hits, small: PreparedContext, counter) -> bool:
     """Whether the large model's evidence budget would keep pages of the retrieved passages
     that the small model's budget leaves out. Estimated in the small model's tokens; the large
     model's prompt is then fitted exactly in its own."""
@@ -392,15 +378,13 @@ def _holds_more(question: str, trace: routing.Trace, hits, small: _Prepared, cou
     )
     if budget <= small.compressed.token_budget:
         return False
-    wider = llm_context.compress_to_budget(
-        trace.available.small, question, retrieval.to_passages(hits), budget, counter
-    )
+    wider = llm_context.compress_to_budget(trace.available.small, question, hits, budget, counter)
     used = {(ref["document"], ref["page"]) for ref in small.accounting.pages_used}
     return bool(set(wider.pages_used) - used)
 
 
 def _generate(
-    question: str, client: LLMClient, prepared: _Prepared, stream: bool
+    question: str, client: LLMClient, prepared: PreparedContext, stream: bool
 ) -> Generator[dict, None, Answer]:
     """One model's answer, checked; while streaming, its text deltas as events first."""
     reserve = llm_context.answer_reserve()
@@ -456,7 +440,7 @@ def _answer(
     endpoint, reason = routing.for_question(question, available)
     trace.chose(endpoint, reason)
     endpoint = trace.start(endpoint)
-    prepared: dict[str, _Prepared] = {}
+    prepared: dict[str, PreparedContext] = {}
     if endpoint == routing.SMALL and trace.usable(routing.LARGE):
         counter = llm_context.CachedTokenCounter(available.small)
         try:
@@ -501,6 +485,8 @@ def _answer(
             trace.chose(routing.SMALL, small_reason)
             trace.escalated = False
             answer = small_answer
+        else:
+            answer.usage = small_answer.usage + answer.usage  # both models' calls are spent
     answer.warnings = [*answer.warnings, *trace.warnings()]
     answer.routing = trace.as_dict()
     return answer

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from docproc.models import AuditEvent, Document, Matter
 from docproc.models.audit import GENESIS_HASH, Action
+from docproc.pipeline.llm.client import Usage
 
 __all__ = ["Action", "AuditEvent", "ChainStatus", "record", "verify_chain"]
 
@@ -287,17 +288,14 @@ def record_answer(actor, matter: Matter, answer, *, documents=None, streamed=Fal
             "model": answer.model,
             "routing": answer.routing,
             "warnings": list(answer.warnings),
-            "prompt_tokens": answer.usage.get("prompt_tokens", 0),
-            "completion_tokens": answer.usage.get("completion_tokens", 0),
-            "latency_s": answer.usage.get("latency_s", 0.0),
+            **answer.usage.as_dict(),
         },
     )
 
 
-def record_summary(
-    actor, document: Document, result: Mapping, meter: MeteredClient, **extra
-) -> AuditEvent:
-    """A summary shown or made (``extra``: e.g. the job that made it)."""
+def record_summary(actor, document: Document, result: Mapping, **extra) -> AuditEvent:
+    """A summary shown or made, with what the model spent on it (none for one from the cache);
+    ``extra``: e.g. the job that made it."""
     return record(
         actor,
         Action.SUMMARY,
@@ -309,7 +307,7 @@ def record_summary(
             "model": result.get("model"),
             "routing": result.get("routing"),
             "warnings": list(result.get("warnings") or []),
-            **meter.usage(),
+            **Usage.from_dict(result.get("usage")).as_dict(),
             **extra,
         },
     )
@@ -318,7 +316,6 @@ def record_summary(
 def record_extraction(actor, document: Document, result: Mapping, **extra) -> AuditEvent:
     """Which fields were extracted and verified; not their values (they stay in the document).
     ``extra``: e.g. the job that ran it."""
-    usage = result.get("usage") or {}
     return record(
         actor,
         Action.EXTRACT,
@@ -329,53 +326,10 @@ def record_extraction(actor, document: Document, result: Mapping, **extra) -> Au
             "model": result.get("model"),
             "routing": result.get("routing"),
             "warnings": list(result.get("warnings") or []),
-            "prompt_tokens": usage.get("prompt_tokens", 0),
-            "completion_tokens": usage.get("completion_tokens", 0),
-            "latency_s": usage.get("latency_s", 0.0),
+            **Usage.from_dict(result.get("usage")).as_dict(),
             **extra,
         },
     )
-
-
-class MeteredClient:
-    """An LLM client that adds up what its chat calls spent, for services that report only a
-    total (summaries). Everything else is the wrapped client's."""
-
-    def __init__(self, client, totals: MeteredClient | None = None) -> None:
-        self._client = client
-        self._totals = totals or self
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.latency_s = 0.0
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
-
-    def sibling(self, client) -> MeteredClient:
-        """``client`` metered into this one's totals (the large model next to the small one:
-        the audit record adds up what both spent)."""
-        return MeteredClient(client, totals=self._totals)
-
-    def _add(self, completion):
-        totals = self._totals
-        totals.prompt_tokens += completion.prompt_tokens
-        totals.completion_tokens += completion.completion_tokens
-        totals.latency_s += completion.latency_s
-        return completion
-
-    def chat(self, *args, **kwargs):
-        return self._add(self._client.chat(*args, **kwargs))
-
-    def stream_chat(self, *args, **kwargs):
-        for item in self._client.stream_chat(*args, **kwargs):
-            yield item if isinstance(item, str) else self._add(item)  # text deltas, then the end
-
-    def usage(self) -> dict:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "latency_s": round(self.latency_s, 3),
-        }
 
 
 # --- verifying --------------------------------------------------------------------------------

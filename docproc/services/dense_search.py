@@ -7,11 +7,10 @@ exists in an indexed document of that matter, so deleted or half-processed docum
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
 
 from docproc.models import Chunk, DocumentStatus, Matter
 from docproc.pipeline.embed import embed_query
-from docproc.pipeline.types import TransientError
+from docproc.pipeline.types import Passage, TransientError
 from docproc.pipeline.vector_index import IndexMismatchError, VectorIndex
 from docproc.services import indexes
 
@@ -26,22 +25,7 @@ class IndexUnavailableError(TransientError):
     """The matter's index cannot be used until an administrator rebuilds it."""
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    document: int
-    filename: str
-    page: int
-    char_start: int
-    char_end: int
-    score: float
-    text: str
-    chunk: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def search(matter: Matter, query: str, k: int = 10) -> list[SearchHit]:
+def search(matter: Matter, query: str, k: int = 10) -> list[Passage]:
     """The ``k`` passages of ``matter`` closest in meaning to ``query``, best first."""
     query = checked_query(query, k)
     index = open_index(matter)
@@ -79,7 +63,7 @@ def build_hits(
     ranked: Sequence[tuple[int, float]],
     k: int,
     document_ids: Collection[int] | None = None,
-) -> list[SearchHit]:
+) -> list[Passage]:
     """The first ``k`` of ``ranked`` ``(chunk id, score)`` pairs that are chunks of indexed
     documents of ``matter`` (and of ``document_ids``, when given), as hits in that order.
 
@@ -100,7 +84,7 @@ def build_hits(
         if row is None:
             continue
         hits.append(
-            SearchHit(
+            Passage(
                 document=row.document_id,
                 filename=row.document.filename,
                 page=row.page,

@@ -22,7 +22,7 @@ from docproc.models import Document, DocumentStatus, Page
 from docproc.pipeline.answer.citations import locate_quote, value_in_quote
 from docproc.pipeline.answer.prompts import extraction_messages
 from docproc.pipeline.ingest.chunk import split_sentences
-from docproc.pipeline.llm.client import LLMClient, LLMResponseError, LLMUnavailableError
+from docproc.pipeline.llm.client import LLMClient, LLMResponseError, LLMUnavailableError, Usage
 from docproc.services import llm_context, retrieval, routing
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"
@@ -224,15 +224,19 @@ def _extract(document: Document, schema: str | dict, resolved: dict, client: LLM
     ])  # fmt: skip
     hits = retrieval.hybrid_search(document.matter, query, RETRIEVE_K, document_ids=[document.pk])
     reserve = settings.LLM_EXTRACTION_TOKENS
+    # Every field's prompt shows the same evidence; it is fitted with the longest field asked.
     longest = max(fields.items(), key=lambda item: len(json.dumps(item)))
-    budget = llm_context.evidence_budget(client, extraction_messages(title, longest, []), reserve)
-    compressed = llm_context.compress_to_budget(client, query, retrieval.to_passages(hits), budget)
-    _, kept = llm_context.fit_prompt(
-        client, lambda ev: extraction_messages(title, longest, ev), compressed.evidence, reserve
+    context = llm_context.prepare_context(
+        client,
+        lambda evidence: extraction_messages(title, longest, evidence),
+        hits,
+        reserve,
+        query=query,
     )
+    kept = context.evidence
     produced: dict[str, dict | None] = {}
     failures: dict[str, str] = {}
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0}
+    usage = Usage()
     for name, spec in fields.items():
         try:
             completion = client.chat(
@@ -243,9 +247,7 @@ def _extract(document: Document, schema: str | dict, resolved: dict, client: LLM
         except (LLMResponseError, json.JSONDecodeError) as exc:
             failures[name] = f"the model's answer for this field was unusable ({exc})"
             continue
-        usage["prompt_tokens"] += completion.prompt_tokens
-        usage["completion_tokens"] += completion.completion_tokens
-        usage["latency_s"] = round(usage["latency_s"] + completion.latency_s, 3)
+        usage += completion.usage
     pages = _pages(document)
     results = {
         name: _field(None, reason=failures[name])
@@ -257,7 +259,7 @@ def _extract(document: Document, schema: str | dict, resolved: dict, client: LLM
         "document": document.pk,
         "schema": title,
         "fields": results,
-        "context": llm_context.Accounting.of(compressed, kept).as_dict(),
+        "context": context.accounting.as_dict(),
         "model": client.model,
-        "usage": usage,
+        "usage": usage.as_dict(),
     }

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from docproc.models import Document, Job, JobKind, JobStatus
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import audit, dispatch, extraction, llm_context, llm_failures, summaries
+from docproc.services import audit, dispatch, extraction, llm_failures, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,8 @@ def _perform(job: Job) -> dict:
     """Run the job's service and audit it for the user who asked (as the endpoint would)."""
     document = job.document
     if job.kind == JobKind.SUMMARY:
-        client = audit.MeteredClient(llm_context.default_client())
-        result = summaries.summarize(
-            document, client=client, refresh=bool(job.params.get("refresh"))
-        )
-        audit.record_summary(job.user, document, result, client, job=str(job.pk))
+        result = summaries.summarize(document, refresh=bool(job.params.get("refresh")))
+        audit.record_summary(job.user, document, result, job=str(job.pk))
         return result
     result = extraction.extract(document, job.params["schema"])
     audit.record_extraction(job.user, document, result, job=str(job.pk))

@@ -1,16 +1,17 @@
-"""Fitting retrieved text into the served model's context, shared by answers, summaries and
-extraction. Every count is in the served model's own tokens (its /tokenize), never a guess."""
+"""Preparing the context of a prompt: the one step by which document text reaches the model,
+shared by answers, summaries and extraction (``prepare_context``). Every count is in the served
+model's own tokens (its /tokenize), never a guess."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
 from docproc.models import Page
-from docproc.pipeline.answer.compress import CompressedContext, Evidence, Passage, compress
+from docproc.pipeline.answer.compress import CompressedContext, compress
 from docproc.pipeline.answer.prompts import render_evidence
 from docproc.pipeline.llm.client import (
     ChatMessage,
@@ -18,12 +19,16 @@ from docproc.pipeline.llm.client import (
     LLMClient,
     client_from_settings,
 )
+from docproc.pipeline.types import Passage
 
 logger = logging.getLogger(__name__)
 
 # Token counts of separately counted pieces need not add up exactly to the count of their
 # concatenation; this margin absorbs that, and the final prompt is counted exactly anyway.
 SAFETY_MARGIN_TOKENS = 32
+
+# Makes a prompt's messages from the evidence it is to show (prompts.*_messages).
+PromptBuilder = Callable[[Sequence[Passage]], list[ChatMessage]]
 
 
 class CachedTokenCounter:
@@ -73,10 +78,10 @@ def compress_to_budget(
 
 def fit_prompt(
     client: LLMClient,
-    build: Callable[[Sequence[Evidence]], list[ChatMessage]],
-    evidence: Sequence[Evidence],
+    build: PromptBuilder,
+    evidence: Sequence[Passage],
     reserve: int,
-) -> tuple[list[ChatMessage], tuple[Evidence, ...]]:
+) -> tuple[list[ChatMessage], tuple[Passage, ...]]:
     """The prompt for as much of ``evidence`` as fits exactly; drops evidence from the end (the
     compressor already kept what matters most) until the counted prompt leaves ``reserve``."""
     kept = tuple(evidence)
@@ -94,7 +99,55 @@ def fit_prompt(
         kept = kept[:-1]
 
 
-def page_texts(evidence: Iterable[Evidence]) -> dict[tuple[int, int], str]:
+@dataclass(frozen=True, slots=True)
+class PreparedContext:
+    """A prompt ready for the model: its ``messages``, the ``evidence`` they show (numbered
+    from 1, what the model's ``[n]`` name), and the ``passages`` it was prepared from (as
+    retrieved, best first). ``compressed`` is the compression's account when there was one."""
+
+    messages: list[ChatMessage]
+    evidence: tuple[Passage, ...]
+    passages: tuple[Passage, ...]
+    compressed: CompressedContext | None = None
+
+    @property
+    def accounting(self) -> Accounting:
+        """What the compressed context cost and left out (a context prepared for a query)."""
+        if self.compressed is None:
+            raise ValueError("A context of passages used whole was not compressed.")
+        return Accounting.of(self.compressed, self.evidence)
+
+
+def prepare_context(
+    client: LLMClient,
+    build: PromptBuilder,
+    passages: Sequence[Passage],
+    reserve: int,
+    *,
+    query: str | None = None,
+    counter: Callable[[str], int] | None = None,
+) -> PreparedContext:
+    """The prompt ``build`` makes for as much of ``passages`` as ``client``'s context holds
+    with ``reserve`` tokens left for the answer.
+
+    With a ``query`` the passages (retrieved, best first) are compressed to the tokens that
+    ``build([])`` leaves: the sentences that best answer it are kept (``compress``). Without
+    one they are used whole and in order (a summary's window, already cut to fit). Either way
+    the prompt is then counted exactly and trimmed from the end until it fits (``fit_prompt``).
+    """
+    passages = tuple(passages)
+    compressed = None
+    if query is not None:
+        budget = evidence_budget(client, build([]), reserve)
+        compressed = compress_to_budget(client, query, passages, budget, counter)
+        evidence: Sequence[Passage] = compressed.evidence
+    else:
+        evidence = [replace(p, id=number) for number, p in enumerate(passages, start=1)]
+    messages, kept = fit_prompt(client, build, evidence, reserve)
+    return PreparedContext(messages, kept, passages, compressed)
+
+
+def page_texts(evidence: Iterable[Passage]) -> dict[tuple[int, int], str]:
     """The full text of every page the evidence comes from: the ground truth citations are
     checked against."""
     wanted = {(e.document, e.page) for e in evidence}
@@ -115,7 +168,7 @@ class Accounting:
     pages_left_out: list[dict]
 
     @classmethod
-    def of(cls, context: CompressedContext, kept: Sequence[Evidence]) -> Accounting:
+    def of(cls, context: CompressedContext, kept: Sequence[Passage]) -> Accounting:
         names = {e.document: e.filename for e in context.evidence}
         used = sorted({(e.document, e.page) for e in kept})
         dropped = sorted(set(context.pages_used) - set(used)) + list(context.pages_left_out)

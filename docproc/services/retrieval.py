@@ -22,17 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter
-from docproc.pipeline.answer.compress import Passage
 from docproc.pipeline.answer.fusion import page_fusion, reciprocal_rank_fusion
 from docproc.pipeline.answer.lexical import LexicalIndex, tokenize
 from docproc.pipeline.embed import embed_query
 from docproc.pipeline.ingest.context import indexed_text
+from docproc.pipeline.types import Passage
 from docproc.pipeline.vector_index import VectorIndex
 from docproc.services import dense_search as dense
 from docproc.services import indexes
 from docproc.services.dense_search import (
     SearchError,
-    SearchHit,
     build_hits,
     checked_query,
     open_index,
@@ -118,7 +117,7 @@ def hybrid_search(
     document_ids: Sequence[int] | None = None,
     candidates: int = 50,
     levers: Levers = ALL_LEVERS,
-) -> list[SearchHit]:
+) -> list[Passage]:
     """The ``k`` passages of ``matter`` that best match ``query``, best first.
 
     The top ``candidates`` of dense search (re-scored with each chunk's document context) and
@@ -183,7 +182,7 @@ def hybrid_search(
 
 def dense_search(
     matter: Matter, query: str, k: int = 10, *, document_ids: Sequence[int] | None = None
-) -> list[SearchHit]:
+) -> list[Passage]:
     """The ``k`` passages of ``matter`` (of ``document_ids`` only, when given) closest in
     meaning to ``query``; ``score`` is the cosine similarity. Answers use it to tell a question
     the documents touch from one they do not, within the same narrowing as the answer."""
@@ -194,23 +193,6 @@ def dense_search(
     if len(ids) == 0:
         return []
     return build_hits(matter, _nearest(ids, vectors, embed_query(query)[0], k), k, document_ids)
-
-
-def to_passages(hits: Sequence[SearchHit]) -> list[Passage]:
-    """Hits as the compression stage's passages (same order, score kept)."""
-    return [
-        Passage(
-            chunk=hit.chunk,
-            document=hit.document,
-            filename=hit.filename,
-            page=hit.page,
-            char_start=hit.char_start,
-            char_end=hit.char_end,
-            text=hit.text,
-            score=hit.score,
-        )
-        for hit in hits
-    ]
 
 
 def _vectors_of_documents(

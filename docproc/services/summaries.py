@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import IntegrityError
 
 from docproc.models import Chunk, Document, DocumentStatus, Summary
 from docproc.pipeline.answer.attribution import attribute, strip_markers
-from docproc.pipeline.answer.compress import Evidence
 from docproc.pipeline.answer.prompts import PROMPT_VERSION, render_evidence, summary_messages
 from docproc.pipeline.ingest.chunk import split_sentences
-from docproc.pipeline.llm.client import LLMClient, LLMUnavailableError
+from docproc.pipeline.llm.client import LLMClient, LLMUnavailableError, Usage
+from docproc.pipeline.types import Passage
 from docproc.services import llm_context, routing
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,11 @@ class SummaryError(ValueError):
     model's context even after map-reduce)."""
 
 
-def _passages(document: Document) -> list[Evidence]:
+def _passages(document: Document) -> list[Passage]:
+    """Every chunk of the document as a passage, in reading order (numbered for citations)."""
     rows = Chunk.objects.filter(document=document).order_by("ordinal")
     return [
-        Evidence(
+        Passage(
             id=row.ordinal + 1,
             chunk=row.pk,
             document=document.pk,
@@ -53,25 +55,28 @@ def _passages(document: Document) -> list[Evidence]:
             char_start=row.char_start,
             char_end=row.char_end,
             text=row.text,
-        )  # fmt: skip
+        )
         for row in rows
     ]
 
 
-def _units(passages: Sequence[Evidence], budget: int, counter) -> tuple[list[Evidence], int]:
+def _units(passages: Sequence[Passage], budget: int, counter) -> tuple[list[Passage], int]:
     """Passages small enough to fit a window, splitting any larger one into its sentences.
     Returns the units and how many sentences were too long for any window (left out)."""
-    units: list[Evidence] = []
+    units: list[Passage] = []
     skipped = 0
     for passage in passages:
         if counter(render_evidence(passage)) <= budget:
             units.append(passage)
             continue
         for start, end in split_sentences(passage.text):
-            piece = Evidence(
-                0, passage.chunk, passage.document, passage.filename, passage.page,
-                passage.char_start + start, passage.char_start + end, passage.text[start:end],
-            )  # fmt: skip
+            piece = replace(
+                passage,
+                id=0,
+                char_start=passage.char_start + start,
+                char_end=passage.char_start + end,
+                text=passage.text[start:end],
+            )
             if counter(render_evidence(piece)) <= budget:
                 units.append(piece)
             else:
@@ -79,11 +84,11 @@ def _units(passages: Sequence[Evidence], budget: int, counter) -> tuple[list[Evi
     return units, skipped
 
 
-def _windows(items: Sequence[Evidence], budget: int, counter) -> list[list[Evidence]]:
+def _windows(items: Sequence[Passage], budget: int, counter) -> list[list[Passage]]:
     """Consecutive groups whose rendered text fits ``budget`` tokens. A passage larger than
     the whole budget (impossible for chunks, possible for a long section summary) is alone."""
-    windows: list[list[Evidence]] = []
-    current: list[Evidence] = []
+    windows: list[list[Passage]] = []
+    current: list[Passage] = []
     used = 0
     for item in items:
         cost = counter(render_evidence(item))
@@ -97,39 +102,40 @@ def _windows(items: Sequence[Evidence], budget: int, counter) -> list[list[Evide
     return windows
 
 
-def _renumber(items: Sequence[Evidence]) -> list[Evidence]:
-    return [
-        Evidence(i + 1, e.chunk, e.document, e.filename, e.page, e.char_start, e.char_end, e.text)
-        for i, e in enumerate(items)
-    ]
+def _section(number: int, window: Sequence[Passage], summary: str) -> Passage:
+    """A section summary standing for ``window`` (from its first passage to its last) in the
+    next round of map-reduce."""
+    first, last = window[0], window[-1]
+    return replace(first, id=number, char_end=last.char_end, text=summary, score=0.0)
 
 
 def _summarise(
-    client: LLMClient, window: Sequence[Evidence], partial: bool, covered: set[int] | None = None
-) -> tuple[str, int, list[Evidence]]:
+    client: LLMClient, window: Sequence[Passage], partial: bool, covered: set[int] | None = None
+) -> tuple[str, Usage, list[Passage]]:
     """Summarise one window; adds the pages that reached the model to ``covered``. Returns the
-    text, the tokens spent and the evidence as numbered in the prompt (what its [n] name)."""
-    numbered = _renumber(window)
-    messages, kept = llm_context.fit_prompt(
+    text, what the call spent and the evidence as numbered in the prompt (what its [n] name)."""
+    context = llm_context.prepare_context(
         client,
-        lambda ev: summary_messages(ev, partial=partial),
-        numbered,
+        lambda evidence: summary_messages(evidence, partial=partial),
+        window,
         settings.LLM_SUMMARY_TOKENS,
     )
     if covered is not None:
-        covered.update(e.page for e in kept)
-    completion = client.chat(messages, max_tokens=settings.LLM_SUMMARY_TOKENS)
-    spent = completion.prompt_tokens + completion.completion_tokens
-    return completion.text.strip(), spent, list(kept)
+        covered.update(e.page for e in context.evidence)
+    completion = client.chat(context.messages, max_tokens=settings.LLM_SUMMARY_TOKENS)
+    return completion.text.strip(), completion.usage, list(context.evidence)
 
 
 def cached(document: Document, model: str) -> dict | None:
     """The stored summary of ``document`` by ``model`` under the current prompt (marked
-    ``"cached": true``), or None. Reads only the database: no model call."""
+    ``"cached": true``, with no usage: nothing is spent to show it), or None. Reads only the
+    database: no model call."""
     stored = Summary.objects.filter(
         document=document, model=model, prompt_version=PROMPT_VERSION
     ).first()
-    return {**stored.result, "cached": True} if stored else None
+    if stored is None:
+        return None
+    return {**stored.result, "usage": Usage().as_dict(), "cached": True}
 
 
 def cached_any(document: Document, client: LLMClient | None = None) -> dict | None:
@@ -194,16 +200,21 @@ def _store(document: Document, model: str, result: dict) -> None:
 def _opening_sentences(document: Document, trace: routing.Trace) -> dict:
     """No model answers: the document's first sentences that say something, quoted and
     verified, with a warning that this is not a summary. Not cached."""
-    pieces: list[Evidence] = []
+    pieces: list[Passage] = []
     for passage in _passages(document):
         for start, offset, line in _sentence_lines(passage.text):
             if len(pieces) == OPENING_SENTENCES:
                 break
+            begin = passage.char_start + start + offset
             pieces.append(
-                Evidence(len(pieces) + 1, passage.chunk, document.pk, document.filename,
-                         passage.page, passage.char_start + start + offset,
-                         passage.char_start + start + offset + len(line), line)
-            )  # fmt: skip
+                replace(
+                    passage,
+                    id=len(pieces) + 1,
+                    char_start=begin,
+                    char_end=begin + len(line),
+                    text=line,
+                )
+            )
     quoted = " ".join(f"“{piece.text}” [{piece.id}]" for piece in pieces)
     attributed = attribute(quoted, pieces, llm_context.page_texts(pieces)) if pieces else None
     return {
@@ -219,6 +230,7 @@ def _opening_sentences(document: Document, trace: routing.Trace) -> dict:
         "model": None,
         "method": "extractive (opening sentences)",
         "tokens": 0,
+        "usage": Usage().as_dict(),
         "routing": trace.as_dict(),
         "cached": False,
     }
@@ -247,7 +259,7 @@ def _summary(document: Document, client: LLMClient) -> dict:
     budget = llm_context.evidence_budget(
         client, summary_messages([], partial=True), settings.LLM_SUMMARY_TOKENS
     )
-    tokens = 0
+    usage = Usage()
     covered: set[int] = set()
     units, skipped = _units(passages, budget, counter)
     if not units:
@@ -255,25 +267,21 @@ def _summary(document: Document, client: LLMClient) -> dict:
     windows = _windows(units, budget, counter)
     if len(windows) == 1:
         text, spent, sent = _summarise(client, windows[0], partial=False, covered=covered)
-        tokens += spent
+        usage += spent
         rounds = 1
     else:
         sections = []
         for window in windows:
             text, spent, _ = _summarise(client, window, partial=True, covered=covered)
-            tokens += spent
-            first, last = window[0], window[-1]
-            sections.append(
-                Evidence(len(sections) + 1, first.chunk, document.pk, document.filename,
-                         first.page, first.char_start, last.char_end, text)
-            )  # fmt: skip
+            usage += spent
+            sections.append(_section(len(sections) + 1, window, text))
         rounds = 1
         while True:
             rounds += 1
             groups = _windows(sections, budget, counter)
             if len(groups) == 1:
                 text, spent, _ = _summarise(client, groups[0], partial=False)
-                tokens += spent
+                usage += spent
                 break
             if rounds > MAX_ROUNDS or len(groups) == len(sections):
                 # No progress: never summarise a part and present it as the whole.
@@ -284,11 +292,8 @@ def _summary(document: Document, client: LLMClient) -> dict:
             merged = []
             for group in groups:
                 summary, spent, _ = _summarise(client, group, partial=True)
-                tokens += spent
-                merged.append(
-                    Evidence(len(merged) + 1, group[0].chunk, document.pk, document.filename,
-                             group[0].page, group[0].char_start, group[-1].char_end, summary)
-                )  # fmt: skip
+                usage += spent
+                merged.append(_section(len(merged) + 1, group, summary))
             sections = merged
 
     if len(windows) == 1:
@@ -319,6 +324,7 @@ def _summary(document: Document, client: LLMClient) -> dict:
         "warnings": warnings,
         "model": client.model,
         "method": "single pass" if len(windows) == 1 else f"map-reduce ({len(windows)} sections)",
-        "tokens": tokens,
+        "tokens": usage.total_tokens,
+        "usage": usage.as_dict(),
     }
     return result

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from docproc.models import Document, DocumentStatus, Job, JobKind, JobStatus, Role
-from docproc.services import audit, extraction, llm_context, summaries
+from docproc.services import audit, extraction, summaries
 from docproc.web.lookups import document_or_404, status_words
 
 PAGES_PER_SCREEN = 10
@@ -89,10 +89,9 @@ def _highlight(text: str, start: int | None, end: int | None) -> tuple[str, str,
 
 def _shown_summary(user, document: Document) -> dict | None:
     """The cached summary, recorded as shown (as ``GET .../summary/`` records a cached one)."""
-    client = audit.MeteredClient(llm_context.default_client())
-    summary = summaries.cached_any(document, client)
+    summary = summaries.cached_any(document)
     if summary is not None:
-        audit.record_summary(user, document, summary, client)
+        audit.record_summary(user, document, summary)
     return summary
 
 

@@ -38,7 +38,7 @@ def test_answer_fits_the_small_context_and_discloses_what_was_left_out(
 
     context = answer.context
     assert answer.found is True
-    assert answer.usage["prompt_tokens"] + 48 <= 1024
+    assert answer.usage.prompt_tokens + 48 <= 1024
     assert 0 < context["tokens_used"] <= context["token_budget"]
     assert context["compression_ratio"] > 1.0
     assert context["pages_used"] and context["pages_left_out"]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from docproc.pipeline.answer.attribution import attribute
-from docproc.pipeline.answer.compress import Evidence
+from docproc.pipeline.types import Passage
 
 PAGE_2 = (
     "4. TERM AND TERMINATION\n\nThe initial term is thirty-six (36) months from the "
     "Effective Date. Either party may terminate for material breach on sixty days notice."
 )
 PAGE_3 = "7. GOVERNING LAW\n\nThis Agreement is governed by the laws of the State of Delaware."
-TERM = Evidence(1, 11, 5, "msa.pdf", 2, 25, len(PAGE_2), PAGE_2[25:])
-LAW = Evidence(2, 12, 5, "msa.pdf", 3, 18, len(PAGE_3), PAGE_3[18:])
+TERM = Passage(11, 5, "msa.pdf", 2, 25, len(PAGE_2), PAGE_2[25:], id=1)
+LAW = Passage(12, 5, "msa.pdf", 3, 18, len(PAGE_3), PAGE_3[18:], id=2)
 PAGES = {(5, 2): PAGE_2, (5, 3): PAGE_3}
 
 
@@ -112,7 +112,7 @@ def test_markers_after_the_full_stop_or_a_closing_quote_belong_to_that_statement
 
 def test_a_statement_quoting_the_evidence_cites_the_sentence_it_quotes_not_the_passage():
     page = "Invoices are payable within thirty days. Late invoices carry interest at four percent."
-    fees = Evidence(1, 13, 6, "fees.pdf", 1, 0, len(page), page)
+    fees = Passage(13, 6, "fees.pdf", 1, 0, len(page), page, id=1)
 
     result = attribute(
         "“Late invoices carry interest at four percent.” [1]", [fees], {(6, 1): page}
@@ -130,7 +130,7 @@ def test_an_unmarked_statement_cites_the_one_whole_sentence_it_draws_on():
         "otherwise, Services are charged at the rates in Schedule 1. The Provider shall invoice\n"
         "the Customer monthly in arrears, in US dollars."
     )
-    fees = Evidence(1, 14, 7, "msa.pdf", 2, 0, len(page), page)
+    fees = Passage(14, 7, "msa.pdf", 2, 0, len(page), page, id=1)
 
     result = attribute("The Provider invoices the Customer monthly.", [fees], {(7, 2): page})
 
@@ -145,7 +145,7 @@ def test_a_quoted_table_row_is_cited_whole():
     page = (
         "Medication | Dose | Frequency\nMetoprolol succinate | 50 mg | once daily\nAspirin | 81 mg"
     )
-    table = Evidence(1, 15, 8, "summary.docx", 1, 0, len(page), page)
+    table = Passage(15, 8, "summary.docx", 1, 0, len(page), page, id=1)
 
     result = attribute("“Metoprolol succinate | 50 mg” [1]", [table], {(8, 1): page})
 

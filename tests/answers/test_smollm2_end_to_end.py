@@ -36,7 +36,7 @@ def test_question_about_a_sample_document_gets_a_verified_citation(
     page_text = document.pages.get(number=verified[0]["page"]).text
     quote = verified[0]
     assert page_text[quote["char_start"] : quote["char_end"]] == quote["quote"]
-    assert answer.usage["prompt_tokens"] + answer.usage["completion_tokens"] <= 2048
+    assert answer.usage.total_tokens <= 2048
 
 
 def test_extracted_medical_fields_are_verified_or_null(discharge_summary, smollm2_server):

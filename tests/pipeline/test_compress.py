@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import pytest
 
-from docproc.pipeline.answer.compress import (
-    CompressedContext,
-    Evidence,
-    Passage,
-    compress,
-    render_evidence,
-)
+from docproc.pipeline.answer.compress import CompressedContext, compress, render_evidence
+from docproc.pipeline.types import Passage
 from docproc.pipeline.wordpieces import word_piece_counter
 
 LEASE_PAGE = (
@@ -150,7 +146,7 @@ def test_sentence_longer_than_the_budget_is_left_out_not_cut(count):
 
 def test_answer_sentence_is_kept_under_a_tight_budget(count):
     passages = all_passages()
-    answer_cost = count(render_evidence(Evidence(1, 0, 1, "doc1.pdf", 1, 0, 0, ANSWER)))
+    answer_cost = count(render_evidence(Passage(0, 1, "doc1.pdf", 1, 0, 0, ANSWER, id=1)))
 
     context = compress("When may the tenant terminate the lease?", passages, answer_cost, count)
 
@@ -166,7 +162,7 @@ def test_rest_of_the_best_hits_page_outranks_a_better_ranked_passage_of_another_
         passage(2, 1, 0, len(INSURANCE_PAGE), 0.8),
         passage(1, 1, LEASE_PAGE.index(tenant_clause), len(LEASE_PAGE), 0.7),
     ]
-    budget = count(render_evidence(Evidence(1, 0, 1, "doc1.pdf", 1, 0, 0, tenant_clause)))
+    budget = count(render_evidence(Passage(0, 1, "doc1.pdf", 1, 0, 0, tenant_clause, id=1)))
 
     context = compress("tenant", passages, budget, count)
 
@@ -175,7 +171,7 @@ def test_rest_of_the_best_hits_page_outranks_a_better_ranked_passage_of_another_
 
 def test_pages_retrieved_but_contributing_nothing_are_listed_as_left_out(count):
     passages = all_passages()
-    answer_cost = count(render_evidence(Evidence(1, 0, 1, "doc1.pdf", 1, 0, 0, ANSWER)))
+    answer_cost = count(render_evidence(Passage(0, 1, "doc1.pdf", 1, 0, 0, ANSWER, id=1)))
 
     context = compress("When may the tenant terminate the lease?", passages, answer_cost, count)
 
@@ -209,10 +205,8 @@ def test_sentences_far_below_the_best_are_left_out_even_when_the_budget_has_room
 def test_accounting_reports_original_and_used_tokens_and_their_ratio(count):
     passages = all_passages()
     original = sum(
-        count(render_evidence(Evidence(i, p.chunk, p.document, p.filename, p.page,
-                                       p.char_start, p.char_end, p.text)))
-        for i, p in enumerate(passages, start=1)
-    )  # fmt: skip
+        count(render_evidence(replace(p, id=i))) for i, p in enumerate(passages, start=1)
+    )
 
     context = compress("tenant terminate", passages, 80, count)
 
@@ -222,7 +216,7 @@ def test_accounting_reports_original_and_used_tokens_and_their_ratio(count):
 
 
 def test_custom_render_is_what_is_counted(count):
-    def render(e: Evidence) -> str:
+    def render(e: Passage) -> str:
         return f"<source id={e.id} page={e.page}>{e.text}</source>\n"
 
     context = compress("tenant terminate", all_passages(), 120, count, render=render)
@@ -263,7 +257,9 @@ def test_embedding_similarity_finds_an_answer_that_shares_no_word_with_the_query
     )
     try:
         passages = [passage(5, 1, 0, len(PAGES[(5, 1)]), 0.9)]
-        answer = Evidence(1, 0, 5, "doc5.pdf", 1, 0, 0, "Dogs and cats are forbidden in the flat.")
+        answer = Passage(
+            0, 5, "doc5.pdf", 1, 0, 0, "Dogs and cats are forbidden in the flat.", id=1
+        )
         context = compress(
             "can I have pets?", passages, count(render_evidence(answer)), count, embed=embed_texts
         )

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus
-from docproc.pipeline.answer.compress import Passage
 from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.model_files import embedding_model_id
+from docproc.pipeline.types import Passage
 from docproc.services import dense_search, indexes, matters, retrieval
 
 pytestmark = pytest.mark.django_db
@@ -203,16 +203,19 @@ def test_empty_query_is_refused(lease_matter):
         retrieval.hybrid_search(matter, "  ", 5)
 
 
-def test_hits_become_passages_with_the_same_fields(lease_matter):
-    matter, _, _ = lease_matter
+def test_hits_are_passages_of_their_stored_chunks_exactly(lease_matter):
+    matter, _, lease = lease_matter
+
     hits = retrieval.hybrid_search(matter, "4.2(b)", 3)
 
-    passages = retrieval.to_passages(hits)
-
-    assert passages == [
-        Passage(h.chunk, h.document, h.filename, h.page, h.char_start, h.char_end, h.text, h.score)
-        for h in hits
-    ]
+    assert hits and all(isinstance(h, Passage) and h.id == 0 for h in hits)
+    for hit in hits:
+        row = Chunk.objects.select_related("document").get(pk=hit.chunk)
+        assert (hit.document, hit.filename, hit.page) == (
+            row.document_id, row.document.filename, row.page,
+        )  # fmt: skip
+        assert (hit.char_start, hit.char_end, hit.text) == (row.char_start, row.char_end, row.text)
+    assert hits[0].document == lease.pk
 
 
 REPORT_PAGES = [

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from docproc.models import AuditEvent, DocumentStatus, Job, JobKind, JobStatus, Summary
 from docproc.pipeline.answer.attribution import attribute
-from docproc.pipeline.answer.compress import Evidence
 from docproc.pipeline.answer.prompts import PROMPT_VERSION
+from docproc.pipeline.types import Passage
 from docproc.services import extraction
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def store_summary(document, model: str | None = None) -> dict:
     """A summary as ``summaries.summarize`` stores it, its statements attributed for real to
     one passage per page."""
     evidence = [
-        Evidence(n, n, document.pk, document.filename, n, 0, len(text), text)
+        Passage(n, document.pk, document.filename, n, 0, len(text), text, id=n)
         for n, text in enumerate(PAGES, start=1)
     ]
     attributed = attribute(

@@ -26,4 +26,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         audit.record_search(None, matter, options["query"], options["k"], hits)
         for hit in hits:
-            emit(self, hit.as_dict())
+            emit(self, hit.as_hit())

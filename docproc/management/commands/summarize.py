@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_by_id, emit
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import audit, llm_context, summaries
+from docproc.services import audit, summaries
 
 
 class Command(BaseCommand):
@@ -19,10 +19,9 @@ class Command(BaseCommand):
     @audit.as_command
     def handle(self, *args, **options) -> None:
         document = document_by_id(options["document_id"])
-        client = audit.MeteredClient(llm_context.default_client())
         try:
-            result = summaries.summarize(document, client=client, refresh=options["refresh"])
+            result = summaries.summarize(document, refresh=options["refresh"])
         except (summaries.SummaryError, LLMError) as exc:
             raise CommandError(str(exc)) from exc
-        audit.record_summary(None, document, result, client)
+        audit.record_summary(None, document, result)
         emit(self, result)

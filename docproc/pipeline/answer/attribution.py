@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, replace
 
 from docproc.pipeline.answer import relevance
 from docproc.pipeline.answer.citations import content_words, locate_quote, statement_support
-from docproc.pipeline.answer.compress import Evidence
 from docproc.pipeline.ingest.chunk import split_sentences
+from docproc.pipeline.types import Passage
 
 _WORD = re.compile(r"\w")
 # Markers, spaces and closing quotes/brackets at the start of a sentence: they end the one before.
@@ -62,7 +62,7 @@ class AttributedText:
 _QUOTATION_MARKS = " “”\"'‘’«»"
 
 
-def _best_span(statement: str, evidence: Evidence) -> tuple[int, int]:
+def _best_span(statement: str, evidence: Passage) -> tuple[int, int]:
     """Span (within evidence.text) to quote: whole sentences or table rows
     (``relevance.quotable_spans``), never a fragment of one. For a statement that quotes the
     evidence (an extractive answer's do), the sentences holding the quotation; otherwise the
@@ -90,7 +90,7 @@ def _weight(terms: set[str] | frozenset[str]) -> int:
     return sum(2 if any(c.isdigit() for c in t) else 1 for t in terms)
 
 
-def _best_evidence(statement: str, evidence: Sequence[Evidence]) -> Evidence | None:
+def _best_evidence(statement: str, evidence: Sequence[Passage]) -> Passage | None:
     words = content_words(statement)
     scored = [(len(words & content_words(e.text)), -e.id, e) for e in evidence]
     best = max(scored, key=lambda item: item[:2], default=None)
@@ -99,7 +99,7 @@ def _best_evidence(statement: str, evidence: Sequence[Evidence]) -> Evidence | N
 
 def _cite(
     statement: str,
-    evidence: Evidence,
+    evidence: Passage,
     page_text: str | None,
     inferred: bool,
 ) -> Citation:
@@ -125,7 +125,7 @@ def strip_markers(text: str) -> str:
 
 def attribute(
     text: str,
-    evidence: Sequence[Evidence],
+    evidence: Sequence[Passage],
     page_texts: Mapping[tuple[int, int], str],
 ) -> AttributedText:
     """Cite every statement of ``text`` against ``evidence``; ``page_texts`` maps

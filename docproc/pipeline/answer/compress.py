@@ -24,12 +24,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from docproc.pipeline.answer.lexical import tokenize
 from docproc.pipeline.answer.relevance import quotable_spans
+from docproc.pipeline.types import Passage
 
 # The sentence score's parts (see ``_score``), chosen on bench/compression.py with PubMedQA
 # and TAT-QA questions: lexical overlap, the retrieval prior, embedding similarity (only with
@@ -50,47 +51,18 @@ NEAR_DUPLICATE = 0.85
 
 
 @dataclass(frozen=True, slots=True)
-class Passage:
-    """A retrieved chunk: where it lies in its page and how well retrieval scored it."""
-
-    chunk: int
-    document: int
-    filename: str
-    page: int
-    char_start: int
-    char_end: int
-    text: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One kept sentence, or a run of adjacent kept sentences, of one page.
-
-    ``char_start``/``char_end`` index into the page text: ``page_text[char_start:char_end]
-    == text``. ``id`` numbers the evidence of one context from 1, for citations.
-    """
-
-    id: int
-    chunk: int
-    document: int
-    filename: str
-    page: int
-    char_start: int
-    char_end: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class CompressedContext:
     """The evidence kept within the budget, and an account of what it cost and left out.
+
+    Each evidence item is one kept sentence, or a run of adjacent kept sentences, of one page,
+    as a ``Passage`` numbered (``id``) from 1 for citations.
 
     ``compression_ratio`` is ``original_tokens / tokens_used`` (0.0 when nothing was kept);
     pages are ``(document, page)`` pairs, sorted; a page left out was retrieved but
     contributes no evidence.
     """
 
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[Passage, ...]
     tokens_used: int
     token_budget: int
     original_tokens: int
@@ -99,7 +71,7 @@ class CompressedContext:
     pages_left_out: tuple[tuple[int, int], ...]
 
 
-def render_evidence(evidence: Evidence) -> str:
+def render_evidence(evidence: Passage) -> str:
     """The default way one evidence item is shown to the model (and counted)."""
     return f"[{evidence.id}] {evidence.filename} p.{evidence.page}: {evidence.text}\n"
 
@@ -137,7 +109,7 @@ def compress(
     budget_tokens: int,
     count_tokens: Callable[[str], int],
     *,
-    render: Callable[[Evidence], str] | None = None,
+    render: Callable[[Passage], str] | None = None,
     embed: Callable[[Sequence[str]], np.ndarray] | None = None,
     relevance_floor: float = MIN_SCORE_SHARE,
 ) -> CompressedContext:
@@ -155,7 +127,7 @@ def compress(
     render = render or render_evidence
     counter = _CachedCounter(count_tokens)
     original = sum(
-        counter(render(_as_evidence(number, passage)))
+        counter(render(replace(passage, id=number)))
         for number, passage in enumerate(passages, start=1)
     )
     segments = _segments(passages)
@@ -189,19 +161,6 @@ class _CachedCounter:
         if count is None:
             count = self._cache[text] = int(self._count(text))
         return count
-
-
-def _as_evidence(number: int, passage: Passage) -> Evidence:
-    return Evidence(
-        id=number,
-        chunk=passage.chunk,
-        document=passage.document,
-        filename=passage.filename,
-        page=passage.page,
-        char_start=passage.char_start,
-        char_end=passage.char_end,
-        text=passage.text,
-    )
 
 
 def _priors(passages: Sequence[Passage]) -> list[float]:
@@ -358,7 +317,7 @@ def _select(
     sentences: list[_Sentence],
     segments: list[_Segment],
     budget: int,
-    render: Callable[[Evidence], str],
+    render: Callable[[Passage], str],
     counter: _CachedCounter,
     relevance_floor: float,
 ) -> set[int]:
@@ -395,7 +354,7 @@ def _select(
 
 def _evidence(
     kept: set[int], sentences: list[_Sentence], segments: list[_Segment]
-) -> list[Evidence]:
+) -> list[Passage]:
     """Kept sentences in document/page/offset order, runs of adjacent ones merged, numbered."""
     runs: list[list[_Sentence]] = []
     for index in sorted(kept, key=lambda i: (sentences[i].segment, sentences[i].position)):
@@ -415,7 +374,7 @@ def _evidence(
         start, end = run[0].start, run[-1].end
         best = max(run, key=lambda s: (s.prior, -s.position))
         result.append(
-            Evidence(
+            Passage(
                 id=number,
                 chunk=best.chunk,
                 document=segment.document,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from docproc.pipeline.answer.compress import Evidence
 from docproc.pipeline.llm.client import ChatMessage
+from docproc.pipeline.types import Passage
 
 # Part of the summary cache key: change it when a prompt, or the shape of a stored result, changes.
 PROMPT_VERSION = "2026-11-28.2"
@@ -30,7 +30,7 @@ def fence(text: str) -> str:
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››").replace("<|", "‹|").replace("|>", "|›")
 
 
-def render_evidence(evidence: Evidence) -> str:
+def render_evidence(evidence: Passage) -> str:
     """How one piece of evidence appears in a prompt (also what the token budget counts)."""
     return (
         f"<<<DOC {evidence.id}>>> (file {fence(evidence.filename)}, page {evidence.page})\n"
@@ -38,7 +38,7 @@ def render_evidence(evidence: Evidence) -> str:
     )
 
 
-def question_messages(question: str, evidence: Sequence[Evidence]) -> list[ChatMessage]:
+def question_messages(question: str, evidence: Sequence[Passage]) -> list[ChatMessage]:
     system = (
         "You answer questions about a matter's documents. "
         + _RULES
@@ -56,7 +56,7 @@ def question_overhead(question: str) -> list[ChatMessage]:
     return question_messages(question, [])
 
 
-def summary_messages(evidence: Sequence[Evidence], *, partial: bool) -> list[ChatMessage]:
+def summary_messages(evidence: Sequence[Passage], *, partial: bool) -> list[ChatMessage]:
     scope = "this part of a document" if partial else "this document"
     system = (
         f"You summarise {scope} for a professional reader. "
@@ -69,7 +69,7 @@ def summary_messages(evidence: Sequence[Evidence], *, partial: bool) -> list[Cha
 
 
 def extraction_messages(
-    schema_title: str, field: tuple[str, dict] | None, evidence: Sequence[Evidence]
+    schema_title: str, field: tuple[str, dict] | None, evidence: Sequence[Passage]
 ) -> list[ChatMessage]:
     """The prompt for one field. The documents come before the field, so the prompts for a
     document's fields share their prefix and the server reuses its cache between them."""
