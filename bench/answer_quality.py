@@ -106,7 +106,7 @@ def states_facts(text: str, question: Question) -> bool:
 
 def old_candidate_spans(text: str) -> list[tuple[int, int]]:
     """Sentences; a "sentence" over 300 characters with line breaks cut into its lines."""
-    from docproc.pipeline.ingest.chunk import split_sentences
+    from docproc.pipeline.text import split_sentences
 
     spans = []
     for start, end in split_sentences(text):

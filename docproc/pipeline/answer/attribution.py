@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from docproc.pipeline.answer import relevance
 from docproc.pipeline.answer.citations import content_words, locate_quote, statement_support
 from docproc.pipeline.answer.compress import Evidence
-from docproc.pipeline.ingest.chunk import split_sentences
+from docproc.pipeline.text import split_sentences
 
 _WORD = re.compile(r"\w")
 # Markers, spaces and closing quotes/brackets at the start of a sentence: they end the one before.
