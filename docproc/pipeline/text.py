@@ -1,10 +1,19 @@
-"""Text handling shared by both flows: the canonical form of extracted text and sentences.
+"""Text handling shared by both flows: one canonical form, one sentence rule, and what matching
+folds and ignores.
 
 - ``normalize_text`` is the canonical form of extracted text. Every parser and OCR pass ends in
   it, so the page text stored for the same bytes is always the same string (chunk offsets and
   idempotent re-runs rely on it).
 - ``split_sentences`` cuts stored text into sentence spans by one deterministic rule; chunking,
   quoting, attribution, summaries and extraction all cut sentences with it.
+- ``normalize_for_search`` is text as BM25 (``answer/lexical.py``) reads it, query and passage
+  alike: whitespace is left alone for its tokenizer to split on.
+- ``normalize_for_comparison`` is text as the citation checks (``answer/citations.py``) compare
+  it, a quote against its page: whitespace runs become one space and ``_with_offsets`` maps each
+  character back to the page, so a match can be cited at the page's own offsets.
+- Both fold typographic quotes and dashes by the one ``TYPOGRAPHIC_FOLDS`` table (BM25 by part
+  of it, see ``_SEARCH_FOLDS``), and both ignore the one ``STOPWORDS`` list: BM25 does not index
+  them, the citation checks count them neither as content words nor as names.
 """
 
 from __future__ import annotations
@@ -113,3 +122,71 @@ def _is_abbreviation(word: str, next_char: str, starts_sentence: bool) -> bool:
     if stem in _NUMBER_ABBREVIATIONS and next_char.isdigit():
         return True
     return starts_sentence and _ENUMERATOR.fullmatch(word) is not None
+
+
+# Matching: what both BM25 and the citation checks fold and ignore
+
+# Typographic quotes, dashes and spaces, and the plain character matching reads each as, so
+# that text typed with straight quotes and hyphens matches a page's curly quotes and dashes.
+TYPOGRAPHIC_FOLDS = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2212": "-", "\u00a0": " ", "\u00ad": "",
+    }
+)  # fmt: skip
+# BM25 folds only the curly single quotes, hyphens, en and em dashes of the table. The rest
+# would change which words its index joins: a low quote, figure dash or minus sign inside a word
+# ("ACC−00931") would join it into one compound term, a soft hyphen would join two halves of a
+# word. That is a change to search results, to be measured with bench/retrieval_recall.py
+# before it is made. (Curly double quotes and the no-break space make no difference to BM25.)
+_SEARCH_FOLDS = {ord(c): TYPOGRAPHIC_FOLDS[ord(c)] for c in "\u2018\u2019\u2010\u2011\u2013\u2014"}
+
+# Common English function words. BM25 does not index them; the citation checks count neither
+# them as a statement's content words nor their capitalised forms as names.
+STOPWORDS = frozenset(
+    """
+    a about above after again all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves
+    """.split()
+)
+
+
+def normalize_for_search(text: str) -> str:
+    """``text`` as BM25 reads it: NFKC, lowercased, curly single quotes and dashes folded
+    (see ``_SEARCH_FOLDS``); whitespace is left alone."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return text if text.isascii() else text.translate(_SEARCH_FOLDS)
+
+
+def normalize_for_comparison(text: str) -> str:
+    """``text`` as the citation checks compare it: NFKC, typographic characters folded
+    (``TYPOGRAPHIC_FOLDS``), casefolded, each run of whitespace one space, none at either end."""
+    return normalize_for_comparison_with_offsets(text)[0]
+
+
+def normalize_for_comparison_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``normalize_for_comparison(text)`` and, for each of its characters, the index of the
+    character of ``text`` it came from (so a match can be mapped back to the page's offsets)."""
+    out: list[str] = []
+    origin: list[int] = []
+    pending_space = False
+    for index, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch).translate(TYPOGRAPHIC_FOLDS).casefold()
+        for piece in folded:
+            if piece.isspace():
+                pending_space = bool(out)
+                continue
+            if pending_space:
+                out.append(" ")
+                origin.append(index)
+                pending_space = False
+            out.append(piece)
+            origin.append(index)
+    return "".join(out), origin

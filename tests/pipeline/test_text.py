@@ -1,8 +1,8 @@
-"""Text handling shared by both flows: sentence spans."""
+"""Text handling shared by both flows: sentence spans, and text as matching compares it."""
 
 from __future__ import annotations
 
-from docproc.pipeline.text import split_sentences
+from docproc.pipeline.text import normalize_for_comparison, split_sentences
 
 # Sentences
 
@@ -42,3 +42,10 @@ def test_a_lowercase_word_after_a_period_continues_the_sentence():
         "Apples, pears, etc. and plums.",
         "Next one.",
     ]
+
+
+# Matching
+
+
+def test_comparison_folds_dashes_spaces_and_case():
+    assert normalize_for_comparison("Thirty\u2013Six\u00a0 MONTHS\n") == "thirty-six months"
