@@ -85,20 +85,23 @@ def reachable(client) -> bool:
 
 def holds_answer(quotes: list[tuple[str, str]], question: Question) -> bool:
     """Whether one of ``quotes`` ((filename, quote) pairs) holds an answer sentence whole."""
-    from docproc.pipeline.answer.citations import normalize
+    from docproc.pipeline.text import normalize_for_comparison
 
-    wanted = [normalize(a) for a in question.answers]
+    wanted = [normalize_for_comparison(a) for a in question.answers]
     return any(
-        filename == question.document and any(w in normalize(quote) for w in wanted)
+        filename == question.document and any(w in normalize_for_comparison(quote) for w in wanted)
         for filename, quote in quotes
     )
 
 
 def states_facts(text: str, question: Question) -> bool:
-    from docproc.pipeline.answer.citations import normalize
+    from docproc.pipeline.text import normalize_for_comparison
 
-    said = normalize(text)
-    return all(any(normalize(alt) in said for alt in fact.split("|")) for fact in question.facts)
+    said = normalize_for_comparison(text)
+    return all(
+        any(normalize_for_comparison(alt) in said for alt in fact.split("|"))
+        for fact in question.facts
+    )
 
 
 # --- the previous ranking, kept here to measure the change in the same run -----------------
@@ -106,7 +109,7 @@ def states_facts(text: str, question: Question) -> bool:
 
 def old_candidate_spans(text: str) -> list[tuple[int, int]]:
     """Sentences; a "sentence" over 300 characters with line breaks cut into its lines."""
-    from docproc.pipeline.ingest.chunk import split_sentences
+    from docproc.pipeline.text import split_sentences
 
     spans = []
     for start, end in split_sentences(text):

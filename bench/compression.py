@@ -40,7 +40,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def sentence_spans(text: str, paragraphs: Sequence[Span]) -> list[Span]:
-    from docproc.pipeline.ingest.chunk import split_sentences
+    from docproc.pipeline.text import split_sentences
 
     return [s for start, end in paragraphs for s in split_sentences(text, start, end)]
 

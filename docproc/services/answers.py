@@ -61,7 +61,6 @@ MODEL_UNAVAILABLE_NO_QUOTE = (
 # Without a model there is no tokenizer to count with: the passages quoted from are merged and
 # de-duplicated by the compressor under this budget of words instead.
 FALLBACK_BUDGET_WORDS = 4000
-MAX_QUOTE_CHARS = 300
 QUOTED_NOTE = "No model wrote this answer: it quotes the passages that best answer the question."
 EXTRACTIVE_SENTENCES = 2
 # The sentence next to the best is quoted too if it scores at least this share of the best.

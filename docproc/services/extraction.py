@@ -21,8 +21,8 @@ from django.conf import settings
 from docproc.models import Document, DocumentStatus, Page
 from docproc.pipeline.answer.citations import locate_quote, value_in_quote
 from docproc.pipeline.answer.prompts import extraction_messages
-from docproc.pipeline.ingest.chunk import split_sentences
 from docproc.pipeline.llm.client import LLMClient, LLMResponseError, LLMUnavailableError, Usage
+from docproc.pipeline.text import split_sentences
 from docproc.services import llm_context, retrieval, routing
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "pipeline" / "schemas"

@@ -19,8 +19,8 @@ from django.db import IntegrityError
 from docproc.models import Chunk, Document, DocumentStatus, Summary
 from docproc.pipeline.answer.attribution import attribute, strip_markers
 from docproc.pipeline.answer.prompts import PROMPT_VERSION, render_evidence, summary_messages
-from docproc.pipeline.ingest.chunk import split_sentences
 from docproc.pipeline.llm.client import LLMClient, LLMUnavailableError, Usage
+from docproc.pipeline.text import split_sentences
 from docproc.pipeline.types import Passage
 from docproc.services import llm_context, routing
 

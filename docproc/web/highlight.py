@@ -15,7 +15,8 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from docproc.pipeline.answer.lexical import STOPWORDS, stem
+from docproc.pipeline.answer.lexical import stem
+from docproc.pipeline.text import STOPWORDS
 
 _WORD = re.compile(r"\w+")
 # A word joined to another by in-word punctuation, as the lexical tokenizer keeps it.

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from docproc.pipeline.ingest.chunk import MIN_WINDOW_WORD_PIECES, chunk_pages, split_sentences
+from docproc.pipeline.ingest.chunk import MIN_WINDOW_WORD_PIECES, chunk_pages
+from docproc.pipeline.text import split_sentences
 from docproc.pipeline.types import Block, PageSpan, PageText
 from docproc.pipeline.wordpieces import (
     MAX_CONTENT_WORD_PIECES,
@@ -406,43 +407,6 @@ def test_text_outside_the_blocks_is_chunked_as_paragraphs(counter):
 
 
 # Sentences
-
-
-def test_abbreviations_decimals_and_section_numbers_do_not_end_a_sentence():
-    text = (
-        "Mr. Smith and Dr. Jones of Acme Inc. signed, i.e. agreed, e.g. on Jan. 5. "
-        "See Section 4.2(b) and No. 7 of the U.S. rules at 4.2 percent. "
-        "Was it paid? Yes! 1. Items follow."
-    )
-
-    spans = split_sentences(text)
-
-    assert [text[start:end] for start, end in spans] == [
-        "Mr. Smith and Dr. Jones of Acme Inc. signed, i.e. agreed, e.g. on Jan. 5.",
-        "See Section 4.2(b) and No. 7 of the U.S. rules at 4.2 percent.",
-        "Was it paid?",
-        "Yes!",
-        "1. Items follow.",
-    ]
-
-
-def test_cjk_sentences_end_at_full_stops_without_spaces():
-    text = "合同生效。买方付款！是否交付？"
-
-    assert [text[s:e] for s, e in split_sentences(text)] == [
-        "合同生效。",
-        "买方付款！",
-        "是否交付？",
-    ]
-
-
-def test_a_lowercase_word_after_a_period_continues_the_sentence():
-    text = "Apples, pears, etc. and plums. Next one."
-
-    assert [text[s:e] for s, e in split_sentences(text)] == [
-        "Apples, pears, etc. and plums.",
-        "Next one.",
-    ]
 
 
 def test_chunks_are_not_cut_after_an_abbreviation(counter):

@@ -7,7 +7,6 @@ import pytest
 from docproc.pipeline.answer.citations import (
     Support,
     locate_quote,
-    normalize,
     statement_support,
     value_in_quote,
 )
@@ -69,10 +68,6 @@ def test_statement_about_something_else_is_not_supported():
 )  # fmt: skip
 def test_value_must_occur_in_its_own_quote(value, expected):
     assert value_in_quote(value, PAGE) is expected
-
-
-def test_normalisation_folds_dashes_spaces_and_case():
-    assert normalize("Thirty\u2013Six\u00a0 MONTHS\n") == "thirty-six months"
 
 
 def test_statement_naming_something_the_quote_does_not_is_not_supported():

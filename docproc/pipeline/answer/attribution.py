@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 
 from docproc.pipeline.answer import relevance
 from docproc.pipeline.answer.citations import content_words, locate_quote, statement_support
-from docproc.pipeline.ingest.chunk import split_sentences
+from docproc.pipeline.text import split_sentences
 from docproc.pipeline.types import Passage
 
 _WORD = re.compile(r"\w")

@@ -1,77 +1,45 @@
 """Checking what the model says against the page text it cites.
 
-A quote is *found* when, after Unicode, whitespace, case, quote-mark and dash normalisation, it
-occurs in the cited page's text; its span is then mapped back to offsets in the original page
-text. A statement is *supported* by its quotes when every number it states occurs in them and
-enough of its content words do. Both checks are deterministic and explainable.
+A quote is *found* when, after Unicode, whitespace, case, quote-mark and dash normalisation
+(``text.normalize_for_comparison``), it occurs in the cited page's text; its span is then
+mapped back to offsets in the original page text. A statement is *supported* by its quotes
+when every number it states occurs in them and enough of its content words (words not in
+``text.STOPWORDS``) do. Both checks are deterministic and explainable.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_FOLD = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2212": "-", "\u00a0": " ", "\u00ad": "",
-    }
-)  # fmt: skip
+from docproc.pipeline.text import (
+    STOPWORDS,
+    normalize_for_comparison,
+    normalize_for_comparison_with_offsets,
+)
+
 _WORD = re.compile(r"[^\W_]+(?:[.,'/-][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was "
-    "were which with will shall may not no any all each other such per into than then there "
-    "their they he she his her who whom what when where why how does did do".split()
-)
 MIN_QUOTE_CHARS = 8
 SUPPORT_THRESHOLD = 0.5
-# Words that turn a sentence into its opposite. They are stopwords for the word share, so the
-# share alone cannot tell "may sublet" from "may not sublet"; the negation check can.
+# Words that turn a sentence into its opposite. "not", "no" and "nor" are stop words, left out
+# of the word share, so the share alone cannot tell "may sublet" from "may not sublet"; the
+# negation check can.
 _NEGATIONS = frozenset("not no never neither nor cannot without none nothing nobody".split())
 _PLAIN_WORD = re.compile(r"[a-z]+(?:'t)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
-def _normalize_char(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).translate(_FOLD).casefold()
-
-
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Normalised text and, for each of its characters, the index of the original character
-    it came from (so a match can be mapped back to the page's own offsets)."""
-    out: list[str] = []
-    origin: list[int] = []
-    pending_space = False
-    for index, ch in enumerate(text):
-        folded = _normalize_char(ch)
-        for piece in folded:
-            if piece.isspace():
-                pending_space = bool(out)
-                continue
-            if pending_space:
-                out.append(" ")
-                origin.append(index)
-                pending_space = False
-            out.append(piece)
-            origin.append(index)
-    return "".join(out), origin
-
-
-def normalize(text: str) -> str:
-    return normalize_with_map(text)[0]
-
-
 def locate_quote(quote: str, page_text: str) -> tuple[int, int] | None:
     """The (char_start, char_end) of ``quote`` in ``page_text`` after normalisation, or None
     when it does not occur there (or is too short to mean anything)."""
-    haystack, origin = normalize_with_map(page_text)
+    haystack, origin = normalize_for_comparison_with_offsets(page_text)
     # Try the quote as given first, then without the punctuation a model adds or drops.
-    for needle in (normalize(quote).strip(), normalize(quote).strip(" .,;:\"'")):
+    for needle in (
+        normalize_for_comparison(quote).strip(),
+        normalize_for_comparison(quote).strip(" .,;:\"'"),
+    ):
         if len(needle) < MIN_QUOTE_CHARS:
             return None
         at = haystack.find(needle)
@@ -83,12 +51,16 @@ def locate_quote(quote: str, page_text: str) -> tuple[int, int] | None:
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(normalize(text)) if w not in _STOPWORDS and len(w) > 1}
+    return {
+        w
+        for w in _WORD.findall(normalize_for_comparison(text))
+        if w not in STOPWORDS and len(w) > 1
+    }
 
 
 def numbers(text: str) -> set[str]:
     """Numbers as written, without thousands separators ("1,250,000" == "1250000")."""
-    return {n.replace(",", "") for n in _NUMBER.findall(normalize(text))}
+    return {n.replace(",", "") for n in _NUMBER.findall(normalize_for_comparison(text))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +78,16 @@ def _names(statement: str) -> set[str]:
     found = set()
     for sentence in re.split(r"(?<=[.!?])\s+", statement.strip()):
         for match in list(_NAME.finditer(sentence))[1:]:
-            word = normalize(match.group(1)).strip("-")
-            if word and word not in _STOPWORDS and len(word) > 1:
+            word = normalize_for_comparison(match.group(1)).strip("-")
+            if word and word not in STOPWORDS and len(word) > 1:
                 found.add(word)
     return found
 
 
 def _negated(text: str) -> bool:
     return any(
-        word in _NEGATIONS or word.endswith("n't") for word in _PLAIN_WORD.findall(normalize(text))
+        word in _NEGATIONS or word.endswith("n't")
+        for word in _PLAIN_WORD.findall(normalize_for_comparison(text))
     )
 
 
@@ -137,7 +110,7 @@ def statement_support(statement: str, quotes: Sequence[str]) -> Support:
         listed = ", ".join(sorted(missing_numbers))
         return Support(False, f"numbers not in the cited text: {listed}")
     # A name counts where it starts a word of the evidence: "I21" of the code "I21.4." is there.
-    folded = normalize(evidence)
+    folded = normalize_for_comparison(evidence)
     names = {
         n
         for n in _names(statement) - content_words(evidence)
@@ -169,11 +142,11 @@ def value_in_quote(value: object, quote: str) -> bool:
         return True
     if isinstance(value, int | float):
         digits = f"{value:f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-        return digits.lstrip("-") in numbers(quote) or str(value) in normalize(quote)
-    text = normalize(str(value)).strip(" .,;:")
+        return digits.lstrip("-") in numbers(quote) or str(value) in normalize_for_comparison(quote)
+    text = normalize_for_comparison(str(value)).strip(" .,;:")
     if not text:
         return False
-    if text in normalize(quote):
+    if text in normalize_for_comparison(quote):
         return True
     value_numbers = numbers(text)
     return (

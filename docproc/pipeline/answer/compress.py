@@ -300,7 +300,8 @@ def _score(
         )
 
 
-def _normalised(sentence: _Sentence) -> str:
+def _wording_key(sentence: _Sentence) -> str:
+    """The sentence's words, lower-cased: two sentences with the same key say the same."""
     return " ".join(re.findall(r"\w+", sentence.text.lower()))
 
 
@@ -340,7 +341,7 @@ def _select(
         # A sentence's own text is a lower bound on its cost: skip what cannot fit.
         if counter(sentence.text) > budget - used:
             continue
-        key = _normalised(sentence)
+        key = _wording_key(sentence)
         if key in kept_keys or any(_near_duplicate(sentence.terms, t) for t in kept_terms):
             continue
         trial = kept | {index}

@@ -4,9 +4,10 @@ Dense embeddings blur "Section 4.2(b)", "ACC-00931" or "1,250,000" into their ne
 exact term match does not. The tokenizer therefore keeps such identifiers whole *and* emits
 their parts and leading prefixes, so "Section 4.2(b)" is found by "4.2(b)", by "section 4.2"
 and by "4.2", and "ACC-00931" by "acc-00931" or "00931". Numbers with thousands separators are
-also indexed without them ("1,250,000" = "1250000"). Words are lowercased, NFKC-normalised,
-stripped of a possessive "'s" and of a plural "s" (Harman's S-stemmer), and common English
-function words are dropped. Everything is local and deterministic: no NLTK, no downloads.
+also indexed without them ("1,250,000" = "1250000"). Words are lowercased, NFKC-normalised
+(``text.normalize_for_search``), stripped of a possessive "'s" and of a plural "s" (Harman's
+S-stemmer), and common English function words (``text.STOPWORDS``) are dropped. Everything is
+local and deterministic: no NLTK, no downloads.
 
 Scoring is Okapi BM25 (k1 = 1.2, b = 0.75, Lucene's non-negative IDF). Term weights are
 computed once at build time into a sparse term-by-chunk matrix, so a query is a few row
@@ -16,12 +17,13 @@ slices and one partial sort.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from itertools import chain
 
 import numpy as np
 from scipy import sparse
+
+from docproc.pipeline.text import STOPWORDS, normalize_for_search
 
 K1 = 1.2
 B = 0.75
@@ -34,19 +36,6 @@ _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+")
 # Where a prefix of a compound identifier may end: before punctuation that follows a word
 # character or a closing bracket ("4.2(b)(iii)" → "4", "4.2", "4.2(b)").
 _PREFIX_END = re.compile(r"(?<=[\w)])(?=[-./,:'&+(])")
-_CHARACTER_FOLDS = (("’", "'"), ("‘", "'"), ("–", "-"), ("—", "-"), ("‐", "-"), ("‑", "-"))
-
-STOPWORDS = frozenset(
-    """
-    a about above after again all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves
-    """.split()
-)
 
 
 def stem(word: str) -> str:
@@ -108,15 +97,6 @@ def token_terms(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
-def normalise(text: str) -> str:
-    """Lowercased, NFKC-normalised text with typographic quotes and dashes folded."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    if not text.isascii():
-        for typographic, plain in _CHARACTER_FOLDS:
-            text = text.replace(typographic, plain)
-    return text
-
-
 def word_terms(word: str) -> tuple[str, ...]:
     """The index terms of one whitespace-delimited, normalised word ("(4.2(b)," say)."""
     return tuple(chain.from_iterable(map(token_terms, _RAW_TOKEN.findall(word))))
@@ -140,7 +120,7 @@ class Tokenizer:
 
     def terms(self, text: str) -> list[str]:
         """Every term occurrence of ``text``, in text order."""
-        return list(chain.from_iterable(map(self.terms_of, normalise(text).split())))
+        return list(chain.from_iterable(map(self.terms_of, normalize_for_search(text).split())))
 
 
 _default_tokenizer = Tokenizer()
@@ -179,7 +159,7 @@ class LexicalIndex:
         occurrences: list[int] = []
         words_per_text = np.zeros(len(texts), dtype=np.int64)
         for position, text in enumerate(texts):
-            words = normalise(text).split()
+            words = normalize_for_search(text).split()
             for word in dict.fromkeys(words):  # first-seen order keeps ids deterministic
                 if word not in word_index:
                     word_index[word] = len(word_index)

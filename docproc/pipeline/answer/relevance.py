@@ -2,7 +2,7 @@
 
 An answer quotes the evidence, so what it quotes must stand on its own: a whole sentence, or a
 whole row of a table, never half of either. ``quotable_spans`` cuts text into such units:
-sentences (``chunk.split_sentences``) within paragraphs, where a line that is a table row
+sentences (``text.split_sentences``) within paragraphs, where a line that is a table row
 (cells separated by `` | `` or tabs) or a heading (no lowercase letter, or a few words with no
 punctuation before a capitalised line: "Page 1", "MASTER SERVICES AGREEMENT", "11. Termination")
 stands alone instead of being glued to the sentence after it, as a PDF's text layer would have
@@ -34,9 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docproc.pipeline.answer.lexical import tokenize
-from docproc.pipeline.ingest.chunk import split_sentences
-
-Span = tuple[int, int]
+from docproc.pipeline.text import Span, split_sentences
 
 # A "sentence" this long spread over several lines is no prose sentence: quote its lines.
 LONG_UNIT_CHARS = 1000

@@ -2,9 +2,10 @@
 
 Chunks follow the document's structure: blocks from the parser when it gives them (else
 paragraphs separated by blank lines) are packed whole, a block too long is split into
-sentences, and a sentence too long is cut at word-piece boundaries. A heading opens a new chunk
-and stays with the text after it. Each further chunk on a page repeats the last whole
-sentence(s) of the one before, so a passage cut in two can still be found from either side.
+sentences (``text.split_sentences``), and a sentence too long is cut at word-piece boundaries.
+A heading opens a new chunk and stays with the text after it. Each further chunk on a page
+repeats the last whole sentence(s) of the one before, so a passage cut in two can still be
+found from either side.
 
 Every chunk is a trimmed slice of one page's text, so it can be cited exactly, and no chunk ever
 holds more word pieces than asked for: the embedder would otherwise drop its tail silently.
@@ -17,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from docproc.pipeline.text import Span, split_sentences, trim_span
 from docproc.pipeline.types import PageSpan, PageText
 from docproc.pipeline.wordpieces import MAX_CONTENT_WORD_PIECES, WordPieceCounter
 
@@ -24,37 +26,12 @@ HEADING = "heading"
 PARAGRAPH = "paragraph"
 TABLE = "table"
 
-Span = tuple[int, int]
-
 # The fewest word pieces a window may be cut to. One character yields up to three pieces (a
 # Hangul syllable gives its jamo), so a smaller window could not always hold even one character.
 MIN_WINDOW_WORD_PIECES = 8
 
 # A blank line (possibly holding spaces or tabs) separates paragraphs of unstructured text.
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
-# Latin terminators count only when whitespace follows (so "4.2(b)" and "3.14" never end a
-# sentence); CJK terminators end a sentence where they stand. Closing quotes/brackets stay.
-_SENTENCE_END = re.compile(r"(?P<latin>[.!?]+)[\"'’”»)\]]*(?=\s)|[。！？]+[\"'’”」』）)]*")
-_OPENING_PUNCTUATION = "(\"'“‘[«"
-# "e.g.", "i.e.", "U.S.", "a.m." and initials such as "J." (compared lowercased).
-_INITIALISM = re.compile(r"(?:[a-z]\.)+")
-# "1." "4.2." "iv." "(a)." opening a sentence number an item; they do not end one.
-_ENUMERATOR = re.compile(r"\(?(?:\d+(?:\.\d+)*|[ivxlcdm]+|[a-z])\)?\.")
-_ABBREVIATIONS = frozenset(
-    {
-        "mr", "mrs", "ms", "mx", "dr", "prof", "rev", "hon", "sr", "jr", "st", "esq", "messrs",
-        "inc", "ltd", "co", "corp", "llc", "llp", "plc", "bros", "no", "nos", "vs", "v", "cf",
-        "al", "approx", "dept", "est", "viz", "ca", "gen", "gov", "sen", "rep", "capt", "lt",
-        "col", "sgt", "mt", "ft",
-    }
-)  # fmt: skip
-# Abbreviations that end sentences too often to trust, unless a number follows ("Art. 5").
-_NUMBER_ABBREVIATIONS = frozenset(
-    {
-        "art", "fig", "figs", "pp", "sec", "secs", "vol", "ch", "para", "paras", "ex", "exh",
-        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    }
-)  # fmt: skip
 
 
 def chunk_pages(
@@ -108,7 +85,7 @@ def page_segments(page: PageText) -> list[tuple[str, int, int]]:
     for block in sorted(page.blocks, key=lambda b: (b.char_start, b.char_end)):
         start, end = max(block.char_start, cursor), min(block.char_end, len(text))
         segments += [(PARAGRAPH, s, e) for s, e in _paragraphs(text, cursor, start)]
-        span = _trim(text, start, end)
+        span = trim_span(text, start, end)
         if span is not None:
             segments.append((block.kind, *span))
         cursor = max(cursor, end)
@@ -121,9 +98,9 @@ def _paragraphs(text: str, start: int, end: int) -> list[Span]:
     spans: list[Span] = []
     cursor = start
     for match in _BLANK_LINE.finditer(text, start, end):
-        spans += _optional(_trim(text, cursor, match.start()))
+        spans += _optional(trim_span(text, cursor, match.start()))
         cursor = match.end()
-    spans += _optional(_trim(text, cursor, end))
+    spans += _optional(trim_span(text, cursor, end))
     return spans
 
 
@@ -134,68 +111,13 @@ def _lines(text: str, start: int, end: int) -> list[Span]:
     while cursor < end:
         newline = text.find("\n", cursor, end)
         stop = end if newline == -1 else newline
-        spans += _optional(_trim(text, cursor, stop))
+        spans += _optional(trim_span(text, cursor, stop))
         cursor = stop + 1
     return spans
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Trimmed sentence spans of ``text[start:end]``, found by a deterministic rule.
-
-    A sentence ends at ``.``, ``!`` or ``?`` followed by whitespace and a character that is
-    not lowercase, except after an abbreviation ("e.g.", "Mr.", "Inc.", "U.S.", "No.") or an
-    item number opening the sentence ("4.2."); CJK ``。！？`` always end one.
-    """
-    end = len(text) if end is None else end
-    spans: list[Span] = []
-    cursor = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if match.group("latin") is not None and not _ends_sentence(text, cursor, end, match):
-            continue
-        spans += _optional(_trim(text, cursor, match.end()))
-        cursor = match.end()
-    spans += _optional(_trim(text, cursor, end))
-    return spans
-
-
-def _trim(text: str, start: int, end: int) -> Span | None:
-    """``(start, end)`` narrowed past leading and trailing whitespace; None if nothing is left."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
-
-
 def _optional(span: Span | None) -> list[Span]:
     return [] if span is None else [span]
-
-
-def _ends_sentence(text: str, start: int, end: int, match: re.Match[str]) -> bool:
-    """Whether a Latin terminator ``match`` ends the sentence begun at ``start``."""
-    following = _trim(text, match.end(), end)
-    if following is None:
-        return True
-    next_char = text[following[0]]
-    if next_char.islower():
-        return False
-    if match.group("latin") != ".":
-        return True
-    word_start = match.start()
-    while word_start > start and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start : match.end("latin")].lower().lstrip(_OPENING_PUNCTUATION)
-    return not _is_abbreviation(word, next_char, _trim(text, start, word_start) is None)
-
-
-def _is_abbreviation(word: str, next_char: str, starts_sentence: bool) -> bool:
-    """Whether ``word`` (lowercased, ending in its period) abbreviates rather than ends."""
-    stem = word[:-1]
-    if stem in _ABBREVIATIONS or _INITIALISM.fullmatch(word):
-        return True
-    if stem in _NUMBER_ABBREVIATIONS and next_char.isdigit():
-        return True
-    return starts_sentence and _ENUMERATOR.fullmatch(word) is not None
 
 
 def _windows(
@@ -239,7 +161,7 @@ def _fitting_window(
     """``(stop, start, end, count)`` of the longest window from ``cursor`` ending before piece
     ``stop`` or earlier whose exact count is within ``cap``; None if none is."""
     while stop > piece:
-        span = _trim(text, cursor, _cut_at(offsets, stop, end))
+        span = trim_span(text, cursor, _cut_at(offsets, stop, end))
         if span is not None:
             count = counter.count(text[span[0] : span[1]])
             if count <= cap:
@@ -294,9 +216,9 @@ def _character_windows(
     while cut > start + 1 and counter.count(text[start:cut]) > first_limit:
         cut -= 1
     result = []
-    if (head := _trim(text, start, cut)) is not None:
+    if (head := trim_span(text, start, cut)) is not None:
         result.append((*head, counter.count(text[head[0] : head[1]])))
-    if (rest := _trim(text, cut, end)) is not None:
+    if (rest := trim_span(text, cut, end)) is not None:
         result += _windows(text, rest[0], rest[1], counter, limit, limit)
     return result
 
