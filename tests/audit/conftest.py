@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.signals import user_logged_in
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from docproc.models import AuditEvent
-from docproc.services import audit
 from docproc.web import auth_audit
 from tests.api.conftest import (  # noqa: F401  (fixtures are found by name)
     PASSWORD,
@@ -53,8 +53,8 @@ def from_client(**extra) -> dict:
 
 @contextmanager
 def recorded_at(when):
-    """Records made inside carry ``when`` as their time."""
-    with mock.patch.object(audit.timezone, "now", return_value=when):
+    """Records made inside carry ``when`` as their time (the chain stamps with timezone.now)."""
+    with mock.patch.object(timezone, "now", return_value=when):
         yield
 
 
