@@ -99,9 +99,8 @@ LOGOUT_REDIRECT_URL = "/login/"
 MAX_UPLOAD_BYTES = env_int("DOCPROC_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-ALLOWED_TYPES = env_list(
-    "DOCPROC_ALLOWED_TYPES", ["pdf", "docx", "pptx", "xlsx", "html", "eml", "md", "txt"]
-)
+# Empty: every type in docproc/pipeline/ingest/file_types.py (services.ingestion.allowed_types).
+ALLOWED_TYPES = env_list("DOCPROC_ALLOWED_TYPES", [])
 MAX_PAGES = env_int("DOCPROC_MAX_PAGES", 5000)
 
 # Embedding and chunking.

@@ -3,6 +3,8 @@
 Clients branch on ``code`` (stable across releases); ``detail`` is for people and may change.
 Validation errors add ``"errors"``: ``{field: [message, ...]}``. Nothing an API client sends can
 produce a stack trace: anything unexpected is logged and answered with ``server_error``.
+Our codes, their statuses and default words are ``services/error_codes.py``'s;
+``service_error`` turns what a service raised into the API's answer.
 
 ``json_exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``json_404``/``json_500``/... are the
 Django-level handlers (unknown URLs, errors outside DRF) for paths under ``/api/``.
@@ -23,12 +25,26 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from docproc.pipeline.types import TransientError
 from docproc.services.dense_search import IndexUnavailableError
+from docproc.services.error_codes import (
+    BAD_REQUEST,
+    CONFLICT,
+    INVALID,
+    NOT_FOUND,
+    PARSE_ERROR,
+    PAYLOAD_TOO_LARGE,
+    PERMISSION_DENIED,
+    SERVER_ERROR,
+    TEMPORARILY_UNAVAILABLE,
+    ErrorCode,
+    Failure,
+    describe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,37 +54,52 @@ API_PREFIX = "/api/"
 class ConflictError(exceptions.APIException):
     """The request is valid but the object is not in a state that allows it."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state of the object."
+    status_code = CONFLICT.status
+    default_code = CONFLICT.code
+    default_detail = CONFLICT.message
 
 
 class PayloadTooLargeError(exceptions.APIException):
     """An upload (or request body) larger than the configured limit."""
 
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request is larger than the limit."
+    status_code = PAYLOAD_TOO_LARGE.status
+    default_code = PAYLOAD_TOO_LARGE.code
+    default_detail = PAYLOAD_TOO_LARGE.message
 
 
 class TemporarilyUnavailableError(exceptions.APIException):
     """A dependency (Redis, an index lock held elsewhere) is briefly unavailable."""
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "temporarily_unavailable"
-    default_detail = "The service is temporarily unavailable; please try again shortly."
+    status_code = TEMPORARILY_UNAVAILABLE.status
+    default_code = TEMPORARILY_UNAVAILABLE.code
+    default_detail = TEMPORARILY_UNAVAILABLE.message
+
+
+class ServiceError(exceptions.APIException):
+    """A failure as ``services.error_codes.describe`` gives it (code, status, words)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail, failure.code)
+        self.status_code = failure.status
+        self.default_code = failure.code
+
+
+def service_error(exc: Exception) -> exceptions.APIException:
+    """The API's answer to what a service raised (one of ``services.error_codes.DESCRIBED``): a
+    validation error naming the field at fault where there is one."""
+    failure = describe(exc)
+    if failure.field is not None:
+        return exceptions.ValidationError({failure.field: [failure.detail]})
+    return ServiceError(failure)
 
 
 # DRF's own default codes are already the stable names we want, except these.
 _CODE_OVERRIDES: dict[type[exceptions.APIException], str] = {
-    exceptions.ValidationError: "invalid",
-    exceptions.NotFound: "not_found",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.ParseError: "parse_error",
+    exceptions.ValidationError: INVALID.code,
+    exceptions.NotFound: NOT_FOUND.code,
+    exceptions.PermissionDenied: PERMISSION_DENIED.code,
+    exceptions.ParseError: PARSE_ERROR.code,
 }
-
-_NOT_FOUND_DETAIL = "Not found."
-_SERVER_ERROR_DETAIL = "An unexpected error occurred. It has been logged; please try again later."
 
 
 def error_body(code: str, detail: str, **extra) -> dict:
@@ -88,9 +119,9 @@ def _as_text(detail) -> str:
     if isinstance(detail, dict):
         for value in detail.values():
             return _as_text(value)
-        return "The request is not valid."
+        return INVALID.message
     if isinstance(detail, list | tuple):
-        return _as_text(detail[0]) if detail else "The request is not valid."
+        return _as_text(detail[0]) if detail else INVALID.message
     return str(detail)
 
 
@@ -112,13 +143,13 @@ def _first_error(errors: dict[str, list[str]]) -> str:
     for field, messages in errors.items():
         if messages:
             return messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-    return "The request is not valid."
+    return INVALID.message
 
 
 def _translate_django(exc: Exception) -> exceptions.APIException | None:
     """Map framework exceptions DRF leaves alone to an APIException, or None if unexpected."""
     if isinstance(exc, Http404):
-        return exceptions.NotFound(_NOT_FOUND_DETAIL)
+        return exceptions.NotFound(NOT_FOUND.message)
     if isinstance(exc, IndexUnavailableError):
         logger.error("index unavailable: %s", exc)
         return TemporarilyUnavailableError(str(exc))
@@ -136,7 +167,7 @@ def _translate_django(exc: Exception) -> exceptions.APIException | None:
         return exceptions.ValidationError("Too many fields in one request.")
     if isinstance(exc, SuspiciousOperation):
         # Malformed multipart bodies and the like: bad input, never a 500.
-        return exceptions.ParseError("The request could not be read.")
+        return exceptions.ParseError(PARSE_ERROR.message)
     return None
 
 
@@ -152,8 +183,7 @@ def json_exception_handler(exc: Exception, context: dict) -> Response:
             logger.exception("unhandled error in %s", type(view).__name__ if view else "API")
             set_rollback()
             return Response(
-                error_body("server_error", _SERVER_ERROR_DETAIL),
-                status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+                error_body(SERVER_ERROR.code, SERVER_ERROR.message), status=SERVER_ERROR.status
             )
         exc = translated
 
@@ -184,19 +214,21 @@ def is_api_request(request) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _json(error: ErrorCode) -> JsonResponse:
+    return JsonResponse(error_body(error.code, error.message), status=error.status)
+
+
 def json_400(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+    return _json(BAD_REQUEST)
 
 
 def json_403(request, exception=None) -> JsonResponse:
-    return JsonResponse(
-        error_body("permission_denied", "You do not have permission to do this."), status=403
-    )
+    return _json(PERMISSION_DENIED)
 
 
 def json_404(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", _NOT_FOUND_DETAIL), status=404)
+    return _json(NOT_FOUND)
 
 
 def json_500(request) -> JsonResponse:
-    return JsonResponse(error_body("server_error", _SERVER_ERROR_DETAIL), status=500)
+    return _json(SERVER_ERROR)

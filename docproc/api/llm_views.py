@@ -1,10 +1,11 @@
 """REST views for what the language model does: ``matters/{id}/ask/`` (optionally streamed as
 JSON lines), ``documents/{id}/summary/`` and ``documents/{id}/extract/``.
 
-LLM failures map to stable codes (``services.llm_failures``, shared with the web pages and
-jobs): the server down or slow → 503 ``llm_unavailable`` (retry later; an answer does not fail
-then, it quotes the documents), a reply that is not what was asked for → 502
-``llm_bad_response``, a request that cannot fit the model's context → 400
+Failures map to stable codes (``services.error_codes``, shared with the web pages and jobs):
+a bad question or schema → 400 ``invalid``, a document that cannot be summarised → 409
+``conflict``, the language model server down or slow → 503 ``llm_unavailable`` (retry
+later; an answer does not fail then, it quotes the documents), a reply that is not what was
+asked for → 502 ``llm_bad_response``, a request that cannot fit the model's context → 400
 ``context_overflow``.
 """
 
@@ -18,28 +19,20 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from docproc.api import serializers
-from docproc.api.errors import ConflictError, error_body, json_exception_handler
+from docproc.api.errors import ConflictError, json_exception_handler, service_error
 from docproc.api.job_views import job_accepted
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.views import ApiView
 from docproc.models import Document, JobKind, Role, Scope
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import answers, audit, extraction, jobs, llm_failures, summaries
+from docproc.services import answers, audit, error_codes, extraction, jobs, summaries
 
 logger = logging.getLogger(__name__)
 
 
-class LLMFailure(exceptions.APIException):
-    """An LLM failure as ``services.llm_failures`` describes it (code, status, words)."""
-
-    def __init__(self, failure: llm_failures.Failure) -> None:
-        super().__init__(failure.detail, failure.code)
-        self.status_code = failure.status
-        self.default_code = failure.code
-
-
-def _translate(exc: LLMError) -> exceptions.APIException:
-    return LLMFailure(llm_failures.describe(exc))
+def _translate(exc: Exception) -> exceptions.APIException:
+    """The API's answer to what a service raised (``api.errors.service_error``)."""
+    return service_error(exc)
 
 
 def _require_indexed(document: Document) -> None:
@@ -63,9 +56,7 @@ class AskView(ApiView):
             return self._stream(matter, question, documents)
         try:
             answer = answers.ask(matter, question, document_ids=documents)
-        except answers.QuestionError as exc:
-            raise exceptions.ValidationError({"question": [str(exc)]}) from exc
-        except LLMError as exc:
+        except (answers.QuestionError, LLMError) as exc:
             raise _translate(exc) from exc
         audit.record_answer(request.user, matter, answer, documents=documents)
         return Response(answer.as_dict())
@@ -84,10 +75,8 @@ class AskView(ApiView):
                     matter, question, document_ids=documents, on_answer=shown
                 ):
                     yield json.dumps(event, ensure_ascii=False) + "\n"
-            except answers.QuestionError as exc:
-                yield json.dumps({"type": "error", **error_body("invalid", str(exc))}) + "\n"
-            except LLMError as exc:
-                body = llm_failures.describe(exc).as_error()
+            except (answers.QuestionError, LLMError) as exc:
+                body = error_codes.describe(exc).as_error()
                 yield json.dumps({"type": "error", **body}) + "\n"
             except Exception as exc:  # the 200 has gone out: the error is the last event
                 body = json_exception_handler(exc, {"view": self}).data
@@ -149,15 +138,13 @@ class ExtractView(ApiView):
             try:
                 extraction.resolve_schema(schema)  # a bad schema is a 400 now, not a failed job
             except extraction.SchemaError as exc:
-                raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
+                raise _translate(exc) from exc
             return job_accepted(
                 jobs.submit(request.user, document, JobKind.EXTRACT, {"schema": schema})
             )
         try:
             result = extraction.extract(document, schema)
-        except extraction.SchemaError as exc:
-            raise exceptions.ValidationError({"schema": [str(exc)]}) from exc
-        except LLMError as exc:
+        except (extraction.SchemaError, LLMError) as exc:
             raise _translate(exc) from exc
         audit.record_extraction(request.user, document, result)
         return Response(result)

@@ -30,6 +30,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework import serializers as fields
 
 from docproc.api import job_views, llm_views, serializers, views
+from docproc.pipeline.ingest.file_types import FILE_TYPES, UNKNOWN_CONTENT_TYPE
 
 
 class SchemaView(SpectacularAPIView):
@@ -361,7 +362,10 @@ def describe() -> None:
                         response=OpenApiTypes.BINARY,
                         description="The stored bytes, served with the document's media type.",
                     )
-                    for media_type in [*views.CONTENT_TYPES.values(), "application/octet-stream"]
+                    for media_type in [
+                        *(file_type.content_type for file_type in FILE_TYPES.values()),
+                        UNKNOWN_CONTENT_TYPE,
+                    ]
                 },
                 **errors(404),
             },

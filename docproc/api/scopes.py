@@ -15,18 +15,19 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions
 from rest_framework.throttling import SimpleRateThrottle
 
 from docproc.models import ApiToken
+from docproc.services.error_codes import INSUFFICIENT_SCOPE
 
 logger = logging.getLogger(__name__)
 
 
 class InsufficientScopeError(exceptions.APIException):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_code = "insufficient_scope"
-    default_detail = "This token's scopes do not allow this."
+    status_code = INSUFFICIENT_SCOPE.status
+    default_code = INSUFFICIENT_SCOPE.code
+    default_detail = INSUFFICIENT_SCOPE.message
 
 
 def required_scope(view, method: str) -> str | None:

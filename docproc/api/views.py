@@ -29,23 +29,12 @@ from docproc.api.errors import ConflictError, PayloadTooLargeError
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.scopes import TokenHasScope
 from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
+from docproc.pipeline.ingest import file_types
 from docproc.services import audit, ingestion, retrieval, storage
 from docproc.services import dense_search as search_service
 from docproc.services import documents as document_service
 
 logger = logging.getLogger(__name__)
-
-# What the stored bytes are served as; the type was sniffed from the bytes at upload.
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html",
-    "eml": "message/rfc822",
-    "md": "text/markdown",
-    "txt": "text/plain",
-}
 
 
 class ApiView(APIView):
@@ -262,7 +251,8 @@ class DocumentOriginalView(ApiView):
             handle,
             as_attachment=True,
             filename=document.filename,
-            content_type=CONTENT_TYPES.get(document.file_type, "application/octet-stream"),
+            # The type was sniffed from the bytes at upload.
+            content_type=file_types.content_type(document.file_type),
         )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
 from docproc.pipeline.embed import embed_texts
+from docproc.pipeline.ingest import file_types
 from docproc.pipeline.ingest.chunk import chunk_pages
 from docproc.pipeline.ingest.context import describes, document_context, section_contexts
 from docproc.pipeline.ingest.parse import parse_document
@@ -36,16 +37,10 @@ from docproc.services import audit, dispatch, indexes, storage
 
 logger = logging.getLogger(__name__)
 
-_FILE_TYPE_NAMES = {
-    "pdf": "PDF",
-    "docx": "Word",
-    "pptx": "PowerPoint",
-    "xlsx": "Excel",
-    "html": "HTML",
-    "eml": "e-mail",
-    "md": "Markdown",
-    "txt": "plain text",
-}
+
+def allowed_types() -> list[str]:
+    """The file types uploads may have: ``DOCPROC_ALLOWED_TYPES``, or every registered type."""
+    return settings.ALLOWED_TYPES or list(file_types.FILE_TYPES)
 
 
 def enqueue_processing(document_id: int) -> None:
@@ -77,10 +72,11 @@ def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) ->
     try:
         # The whole file: OOXML types are told apart by their zip's central directory, at the end.
         file_type = detect_type(storage.read(blob.sha256), filename)
-        if file_type not in settings.ALLOWED_TYPES:
+        allowed = allowed_types()
+        if file_type not in allowed:
             raise UnsupportedDocumentError(
-                f"{_FILE_TYPE_NAMES.get(file_type, file_type)} files are not accepted here "
-                f"(allowed: {', '.join(settings.ALLOWED_TYPES)})."
+                f"{file_types.label(file_type)} files are not accepted here "
+                f"(allowed: {', '.join(allowed)})."
             )
     except UnsupportedDocumentError as exc:
         status, reason = DocumentStatus.FAILED, exc.reason

@@ -3,8 +3,8 @@ the user who asked (``GET /api/v1/jobs/{id}/``).
 
 ``submit`` stores the job and enqueues it after commit; ``run`` (called by the worker task with
 the job's id) runs the same service the synchronous endpoint runs and records its result or an
-error ``{"code", "detail"}`` with the codes the API uses. Re-running a job that was interrupted
-is harmless (summaries are cached, extraction only reads).
+error ``{"code", "detail"}`` as the API would answer it (``services/error_codes.py``).
+Re-running a job that was interrupted is harmless (summaries are cached, extraction only reads).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from docproc.models import Document, Job, JobKind, JobStatus
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import audit, dispatch, extraction, llm_failures, summaries
+from docproc.services import audit, dispatch, error_codes, extraction, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +35,6 @@ def submit(user, document: Document, kind: str, params: dict) -> Job:
         transaction.on_commit(lambda: enqueue_job(job_id))
     logger.info("job %s (%s of document %s) queued", job.pk, kind, document.pk)
     return job
-
-
-def _error(exc: Exception) -> dict:
-    """The API's error body for what the service raised."""
-    if isinstance(exc, summaries.SummaryError):
-        return {"code": "conflict", "detail": str(exc)}
-    if isinstance(exc, extraction.SchemaError):
-        return {"code": "invalid", "detail": str(exc)}
-    if isinstance(exc, LLMError):
-        return llm_failures.describe(exc).as_error()
-    return {"code": "llm_bad_response", "detail": str(exc)}
 
 
 def _perform(job: Job) -> dict:
@@ -70,7 +59,7 @@ def run(job_id: str | uuid.UUID) -> Job | None:
         result = _perform(job)
     except (summaries.SummaryError, extraction.SchemaError, LLMError) as exc:
         logger.warning("job %s failed: %s", job.pk, exc)
-        finish(job.pk, error=_error(exc))
+        finish(job.pk, error=error_codes.describe(exc).as_error())
     else:
         finish(job.pk, result=result)
     job.refresh_from_db()

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from docproc.api.scopes import ExpensiveVerbThrottle
 from docproc.models import Document, DocumentStatus
 from docproc.pipeline.llm.client import LLMError
-from docproc.services import answers, audit, llm_failures
+from docproc.services import answers, audit, error_codes
 from docproc.services.dense_search import IndexUnavailableError
 from docproc.web.document_views import linked_citation, passage_url
 from docproc.web.lookups import matter_or_404
@@ -77,10 +77,9 @@ def ask(request, matter_id: int):
             return response
         try:
             answer = answers.ask(matter, question, document_ids=selected)
-        except answers.QuestionError as exc:
-            context["error"], status = str(exc), 400
-        except LLMError as exc:
-            context["error"], status = _llm_error(exc)
+        except (answers.QuestionError, LLMError) as exc:
+            failure = error_codes.describe(exc)  # the words and status the API answers with
+            context["error"], status = failure.detail, failure.status
         except IndexUnavailableError as exc:
             logger.warning("index unavailable: %s", exc)
             context["error"], status = INDEX_UNAVAILABLE, 503
@@ -110,12 +109,6 @@ def _selected_documents(request, matter) -> list[int] | None:
         audit.hidden_documents_denied(request.user, set(ids) - visible)
         raise Http404("One or more documents were not found in this matter.")
     return ids
-
-
-def _llm_error(exc: LLMError) -> tuple[str, int]:
-    """Plain words and the status the API would answer with."""
-    failure = llm_failures.describe(exc)
-    return failure.detail, failure.status
 
 
 def answer_view(answer: dict, names: dict[int, str]) -> dict:

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from docproc.pipeline.ingest import file_types
 from docproc.services.dense_search import MAX_K
 
 
@@ -36,7 +37,7 @@ class UploadForm(forms.Form):
         label="Files to upload",
         allow_empty_file=True,
         widget=MultipleFileInput(attrs={"multiple": True, "id": "upload-input"}),
-        help_text="PDF, Word, PowerPoint, Excel, HTML, e-mail, Markdown or plain text. "
+        help_text=f"{file_types.labels(last_separator=' or ')}. "
         "You can choose several files at once.",
     )
 

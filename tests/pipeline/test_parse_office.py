@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from docproc.pipeline.ingest.parse import office as parse_office_module
+from docproc.pipeline.ingest.file_types import FILE_TYPES
 from docproc.pipeline.ingest.parse import parse_document
 from docproc.pipeline.ingest.parse.office import parse_office
 from docproc.pipeline.types import PageText, UnsupportedDocumentError
@@ -202,7 +203,8 @@ def test_word_document_without_text_has_nothing_to_extract():
 
 
 def test_office_file_that_unpacks_past_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(parse_office_module, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    xlsx = replace(FILE_TYPES["xlsx"], max_unpacked_bytes=1024 * 1024)
+    monkeypatch.setitem(FILE_TYPES, "xlsx", xlsx)
     data = make_xlsx({"Big": [["x" * 1000] for _ in range(2000)]})
 
     with pytest.raises(UnsupportedDocumentError) as caught:

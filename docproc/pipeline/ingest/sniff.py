@@ -15,12 +15,12 @@ import re
 import zipfile
 from io import BytesIO
 
+from docproc.pipeline.ingest.file_types import FILE_TYPES, labels
 from docproc.pipeline.types import UnsupportedDocumentError
 
 logger = logging.getLogger(__name__)
 
-FILE_TYPES = ("pdf", "docx", "pptx", "xlsx", "html", "eml", "md", "txt")
-ALLOWED_DESCRIPTION = "PDF, Word, PowerPoint, Excel, HTML, e-mail, Markdown, plain text"
+ALLOWED_DESCRIPTION = labels()
 
 # Acrobat accepts the header anywhere in the first 1024 bytes; we accept it after whitespace or
 # a byte-order mark there (anything else before it is more likely a text file quoting "%PDF-").
@@ -81,11 +81,11 @@ _HTML_MARKERS = ("<!doctype html", "<html", "<body")
 _MAX_CONTROL_RATIO = 0.01
 _CONTROL_CHARS = re.compile(r"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
-_MARKDOWN_SUFFIXES = (".md", ".markdown")
+_MARKDOWN_SUFFIXES = FILE_TYPES["md"].extensions
 
 
 def detect_type(data: bytes, filename: str) -> str:
-    """Return the document type of ``data``: one of ``FILE_TYPES``.
+    """Return the document type of ``data``: a name in ``file_types.FILE_TYPES``.
 
     Raises UnsupportedDocumentError, with a reason a person can act on, for empty files and
     anything that is not one of the accepted types.

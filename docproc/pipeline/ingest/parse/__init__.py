@@ -1,10 +1,11 @@
 """The parse stage: bytes of a known type in, page texts with structural blocks out.
 
-``parse_document`` looks the parser up by file type in ``PARSERS`` (``pdf``: pypdf with OCR
-for scanned pages; ``office``: unstructured for DOCX, PPTX, XLSX, HTML, email, Markdown and
-plain text). Every parser ends its text in ``pipeline.text.normalize_text`` and cuts it into
-blocks with ``blocks.text_blocks``, so the same bytes always give the same pages.
-To add a file type: teach ``ingest.sniff`` to recognise it, then map it to a parser here.
+``parse_document`` runs the parser its file type names (``FileType.parser`` in
+``ingest.file_types``) from ``PARSERS``: ``pdf`` is pypdf with OCR for scanned pages,
+``office`` is unstructured for every other type (plain text read directly). Every
+parser ends its text in ``pipeline.text.normalize_text`` and cuts it into blocks with
+``blocks.text_blocks``, so the same bytes always give the same pages.
+A new parser is a module here and an entry in ``PARSERS`` (ARCHITECTURE.md, "How to add").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from docproc.pipeline.ingest.file_types import FILE_TYPES
 from docproc.pipeline.types import NO_TEXT_REASON, ParsedDocument, UnsupportedDocumentError
 
 if TYPE_CHECKING:
@@ -37,12 +39,11 @@ def _parse_office(data: bytes, file_type: str, filename: str, password, max_page
     return parsed
 
 
-# The parser of each file type ``ingest.sniff.detect_type`` names.
+# Each parser by the name ``FileType.parser`` gives it in ``ingest.file_types``.
 PARSERS: dict[str, Callable[..., ParsedDocument]] = {
     "pdf": _parse_pdf,
-    **dict.fromkeys(("docx", "pptx", "xlsx", "html", "eml", "md", "txt"), _parse_office),
+    "office": _parse_office,
 }
-OFFICE_TYPES = frozenset(t for t, parser in PARSERS.items() if parser is _parse_office)
 
 
 def parse_document(
@@ -61,10 +62,10 @@ def parse_document(
     password. A scanned PDF with no OCR available is not an error: its pages come back with
     ``source="none"`` and a warning each.
     """
-    parser = PARSERS.get(file_type)
-    if parser is None:
+    registered = FILE_TYPES.get(file_type)
+    if registered is None:
         raise UnsupportedDocumentError(f"Documents of type {file_type!r} cannot be parsed.")
-    parsed = parser(data, file_type, filename, password, max_pages, ocr)
+    parsed = PARSERS[registered.parser](data, file_type, filename, password, max_pages, ocr)
     _require_text(parsed, ocr_available=ocr is not None and ocr.available())
     return parsed
 

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from io import BytesIO
 from typing import Any
 
+from docproc.pipeline.ingest.file_types import FILE_TYPES
 from docproc.pipeline.ingest.parse.blocks import text_blocks
 from docproc.pipeline.ingest.sniff import decode_text
 from docproc.pipeline.text import normalize_text
@@ -33,24 +34,12 @@ from docproc.pipeline.types import (
 
 logger = logging.getLogger(__name__)
 
-TYPE_NAMES = {
-    "docx": "Word document",
-    "pptx": "PowerPoint presentation",
-    "xlsx": "Excel workbook",
-    "html": "HTML page",
-    "eml": "e-mail",
-    "md": "Markdown file",
-    "txt": "text file",
-}
 DAMAGED_REASON = "The {name} is damaged or truncated and could not be read: {detail}"
 TOO_LARGE_REASON = (
     "The {name} unpacks to {size_mb} MB, more than the limit of {limit_mb} MB; it may be a "
     "ZIP bomb."
 )
 NOT_TEXT_REASON = "The file could not be decoded as UTF-8 or UTF-16 text."
-# An Office file is a ZIP; refuse one whose members would unpack to more than this.
-MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
-_OOXML_TYPES = frozenset({"docx", "pptx", "xlsx"})
 
 # unstructured element category -> our block kind; anything else is a paragraph.
 _BLOCK_KINDS = {"Title": "heading", "ListItem": "list_item", "Table": "table"}
@@ -68,17 +57,18 @@ def parse_office(data: bytes, file_type: str, filename: str) -> ParsedDocument:
     elements' texts joined by blank lines. Raises UnsupportedDocumentError for damaged
     files and for documents with no text at all.
     """
-    name = TYPE_NAMES.get(file_type)
-    if name is None:
+    registered = FILE_TYPES.get(file_type)
+    if registered is None or registered.parser != "office":
         raise UnsupportedDocumentError(f"Documents of type {file_type!r} cannot be parsed.")
+    name = registered.document_name
     if not data:
         raise UnsupportedDocumentError("The file is empty (0 bytes).")
     if file_type == "txt":
         pages = _text_pages(data)
         warnings: tuple[str, ...] = ()
     else:
-        if file_type in _OOXML_TYPES:
-            _check_unpacked_size(data, name)
+        if registered.max_unpacked_bytes is not None:
+            _check_unpacked_size(data, name, registered.max_unpacked_bytes)
         if file_type == "eml" and data.startswith(b"From "):
             data = data.partition(b"\n")[2]  # an mbox separator line, not a header
         elements = _partition(data, file_type, filename, name)
@@ -178,7 +168,7 @@ def _partition(data: bytes, file_type: str, filename: str, name: str) -> list[An
         ) from exc
 
 
-def _check_unpacked_size(data: bytes, name: str) -> None:
+def _check_unpacked_size(data: bytes, name: str, limit: int) -> None:
     """Refuse a ZIP bomb before any member is decompressed (reads the central directory)."""
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
@@ -187,12 +177,12 @@ def _check_unpacked_size(data: bytes, name: str) -> None:
         raise UnsupportedDocumentError(
             DAMAGED_REASON.format(name=name, detail=_describe(exc))
         ) from exc
-    if unpacked > MAX_UNPACKED_BYTES:
+    if unpacked > limit:
         raise UnsupportedDocumentError(
             TOO_LARGE_REASON.format(
                 name=name,
                 size_mb=unpacked // 2**20,
-                limit_mb=MAX_UNPACKED_BYTES // 2**20,
+                limit_mb=limit // 2**20,
             )
         )
 
