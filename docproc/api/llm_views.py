@@ -113,9 +113,7 @@ class SummaryView(ApiView):
     def _summarize(self, document, refresh: bool) -> Response:
         try:
             result = summaries.summarize(document, refresh=refresh)
-        except summaries.SummaryError as exc:
-            raise ConflictError(str(exc)) from exc
-        except LLMError as exc:
+        except (summaries.SummaryError, LLMError) as exc:
             raise _translate(exc) from exc
         audit.record_summary(self.request.user, document, result)
         return Response(result)
