@@ -90,7 +90,7 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ["status", "file_type"]
     search_fields = ["filename", "sha256", "matter__slug"]
     list_select_related = ["matter"]
-    fields = [
+    fields = (
         "matter",
         "filename",
         "file_type",
@@ -104,7 +104,7 @@ class DocumentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "indexed_at",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -161,7 +161,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_name", "matter_slug", "request_id", "target_id"]
     date_hierarchy = "at"
     ordering = ["-seq"]
-    fields = [
+    fields = (
         "seq",
         "at",
         "actor",
@@ -176,7 +176,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "details",
         "prev_hash",
         "hash",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -194,7 +194,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["prefix", "name", "user", "scope_list", "matter_list", "expires_at", "state"]
     list_filter = ["revoked_at", "expires_at"]
     search_fields = ["prefix", "name", "user__username"]
-    fields = [
+    fields = (
         "prefix",
         "name",
         "user",
@@ -205,7 +205,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "expires_at",
         "revoked_at",
         "last_used_at",
-    ]  # fmt: skip (never the secret's hash)
+    )  # fmt: skip (never the secret's hash)
     readonly_fields = fields
     actions = ["revoke_tokens"]
 

@@ -3,8 +3,9 @@
 #
 # Installs what the tests need (redis-server, chromium and chromium-driver for the browser
 # tests, tesseract-ocr when possible; .venv from requirements-dev.txt, skipped while unchanged),
-# starts Redis if none answers, then runs `ruff check .` and `pytest` (extra arguments go to
-# pytest). Exits non-zero if either fails. DOCPROC_BROWSER_TESTS=false skips the browser tests.
+# starts Redis if none answers, then runs `ruff check .`, `mypy` (the type check; what and how
+# strictly: pyproject.toml) and `pytest` (extra arguments go to pytest). Exits non-zero if any
+# fails. DOCPROC_BROWSER_TESTS=false skips the browser tests.
 #
 # Isolation from a running dev service: Redis database 15 (DOCPROC_TEST_REDIS_URL), a temporary
 # DOCPROC_DATA_DIR. Database: DOCPROC_DATABASE_URL if set (pytest-django creates and drops a
@@ -56,6 +57,8 @@ log "tests use Redis $TEST_REDIS_URL and data dir $TEST_DATA_DIR"
 status=0
 log "ruff check ."
 "$VENV/bin/ruff" check . || status=1
+log "mypy (type check)"
+"$VENV/bin/mypy" || status=1
 log "pytest $*"
 "$VENV/bin/python" -m pytest "$@" || status=$?
 if ((status)); then

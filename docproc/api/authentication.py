@@ -51,7 +51,9 @@ class BearerTokenAuthentication(BaseAuthentication):
             audit.record(None, audit.Action.SIGN_IN_FAILED, details=failure)
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         user = token.user
-        user.api_token = token
+        # Request-scoped, not a field: models.matters.token_matter_ids reads it (getattr), so
+        # every visible_to query of this request narrows to the token's matters.
+        user.api_token = token  # type: ignore[attr-defined]
         return user, token
 
     def authenticate_header(self, request) -> str:

@@ -56,7 +56,9 @@ class ErrorSerializer(fields.Serializer):
 
     code = fields.CharField(help_text="Stable snake_case code, e.g. not_found, invalid.")
     detail = fields.CharField(help_text="A sentence for people; may change between releases.")
-    errors = fields.DictField(
+    # A field named like Serializer.errors: the stubs read it as overriding that property, but
+    # DRF's metaclass moves declared fields off the class, so the property stays.
+    errors = fields.DictField(  # type: ignore[assignment]
         child=fields.ListField(child=fields.CharField()),
         required=False,
         help_text="Validation errors only: messages per field.",
@@ -223,7 +225,7 @@ def document_scopes_and_auth(result: dict, generator, **kwargs) -> dict:
     for path, _regex, method, callback in generator.endpoints:
         operation = result["paths"].get(path, {}).get(method.lower())
         view = getattr(callback, "cls", None)
-        if operation is None or not hasattr(view, "scopes"):
+        if operation is None or view is None or not hasattr(view, "scopes"):
             continue
         scope = view.scopes.get(method.upper())
         if scope:

@@ -137,7 +137,7 @@ class AskSerializer(serializers.Serializer):
     stream = serializers.BooleanField(required=False, default=False)
 
 
-class AsyncOptionMixin:
+class AsyncOptionMixin(serializers.Serializer):
     """Adds the body field ``async`` (a Python keyword, hence added here): true runs the
     operation as a job and answers 202 with the job's status URL."""
 

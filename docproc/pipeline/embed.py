@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,10 +21,15 @@ from docproc.pipeline.model_files import (
     embedding_model_path,
 )
 
+if TYPE_CHECKING:
+    # For the annotations only (at run time it is imported in warm_up, lazily). mypy does not
+    # follow it (pyproject.toml), so to mypy this is Any.
+    from sentence_transformers import SentenceTransformer
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_model = None
+_model: SentenceTransformer | None = None
 
 
 def set_threads(count: int) -> None:
@@ -33,7 +39,7 @@ def set_threads(count: int) -> None:
     torch.set_num_threads(max(1, count))
 
 
-def warm_up():
+def warm_up() -> SentenceTransformer:
     """Load the model if this process has not yet; returns it."""
     global _model
     if _model is None:

@@ -13,6 +13,8 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +22,7 @@ INDEX_FILE = "index.faiss"
 SIDECAR_FILE = "index.json"
 
 
-def _faiss():
+def _faiss() -> ModuleType:
     """faiss, imported on first use: importing it initialises OpenMP, which must not happen in
     a Celery parent before it forks its children (its thread pool would deadlock them), nor slow
     every manage.py call."""
@@ -47,10 +49,12 @@ class IndexInfo:
 class VectorIndex:
     """A FAISS index of unit vectors keyed by int64 chunk ids."""
 
-    def __init__(self, model: str, dimension: int, index=None) -> None:
+    def __init__(self, model: str, dimension: int, index: Any = None) -> None:
         self.model = model
         self.dimension = dimension
-        self._index = (
+        # A faiss.IndexIDMap2. Left Any: faiss's stubs type remove_ids as taking only an
+        # IDSelector, while its Python wrapper (what this uses) also takes an array of ids.
+        self._index: Any = (
             index if index is not None else _faiss().IndexIDMap2(_faiss().IndexFlatIP(dimension))
         )
 
@@ -60,7 +64,8 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """Every chunk id held, as int64."""
-        return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+        ids: np.ndarray = _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+        return ids
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of everything held, in the same order: what page-level and

@@ -11,6 +11,6 @@ PROCESS_DOCUMENT = "workers.tasks.parse_document"
 RUN_JOB = "workers.tasks.run_job"
 
 
-def send(task: str, *args) -> None:
+def send(task: str, *args: object) -> None:
     """Queue ``task`` with ``args`` on the queue ``docproc.task_queues.ROUTES`` gives it."""
     app.send_task(task, args=list(args))

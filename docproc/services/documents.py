@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from docproc.models import Chunk, DeletionReceipt, Document, Page
 from docproc.services import audit, indexes, storage
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def delete_document(document: Document, user=None) -> DeletionReceipt:
+
+def delete_document(
+    document: Document, user: User | AnonymousUser | None = None
+) -> DeletionReceipt:
     """Remove the document's vectors, chunks, pages and (if no other document shares the bytes)
     its original file, and record a receipt. Afterwards its text cannot be retrieved by any
     path: search only returns chunks that still exist, and their vectors are gone too."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -30,7 +32,7 @@ def _load(matter_id: int) -> vector_index.VectorIndex:
     return vector_index.load(index_dir(matter_id), embedding_model_id(), EMBEDDING_DIMENSION)
 
 
-def vectors_of(chunks) -> tuple[np.ndarray, np.ndarray]:
+def vectors_of(chunks: Iterable[Chunk]) -> tuple[np.ndarray, np.ndarray]:
     """(ids, vectors) of chunk rows that carry an embedding from the current model."""
     model = embedding_model_id()
     rows = [
@@ -52,7 +54,7 @@ def add_chunks(matter_id: int, ids: np.ndarray, vectors: np.ndarray) -> int:
         return index.count
 
 
-def remove_chunks(matter_id: int, ids) -> int:
+def remove_chunks(matter_id: int, ids: Iterable[int]) -> int:
     """Take these chunk ids out of the matter's index; returns how many were there."""
     ids = np.asarray(list(ids), dtype=np.int64)
     if len(ids) == 0:
@@ -89,7 +91,7 @@ class IndexCheck:
     orphans: list[int]  # ids in the index with no chunk of an indexed document
     error: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "matter": self.matter,
             "ok": self.ok,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
 from docproc.models import Matter, Membership, Role
 from docproc.services import audit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class MatterError(ValueError):
@@ -23,7 +28,9 @@ def get_or_create_matter(slug: str, name: str | None = None) -> tuple[Matter, bo
     return Matter.objects.get_or_create(slug=slug, defaults={"name": name or slug})
 
 
-def add_member(matter: Matter, username: str, role: str, actor=None) -> tuple[Membership, bool]:
+def add_member(
+    matter: Matter, username: str, role: str, actor: User | AnonymousUser | None = None
+) -> tuple[Membership, bool]:
     """Give ``username`` a role in the matter, creating the user (with no usable password) if
     missing. Re-running with another role changes the role. ``actor`` made the change (None:
     the system); it is audited."""

@@ -30,6 +30,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -101,23 +102,23 @@ class _Breaker:
         self._until: dict[tuple[str, str], tuple[float, str]] = {}
 
     @staticmethod
-    def _key(client) -> tuple[str, str]:
+    def _key(client: LLMClient) -> tuple[str, str]:
         return client.base_url, client.model
 
-    def down(self, client) -> str | None:
+    def down(self, client: LLMClient) -> str | None:
         with self._lock:
             entry = self._until.get(self._key(client))
         if entry is None or entry[0] <= time.monotonic():
             return None
         return entry[1]
 
-    def failed(self, client, reason: str) -> None:
+    def failed(self, client: LLMClient, reason: str) -> None:
         cooldown = settings.LLM_DOWN_COOLDOWN_S
         if cooldown > 0:
             with self._lock:
                 self._until[self._key(client)] = (time.monotonic() + cooldown, reason)
 
-    def answered(self, client) -> None:
+    def answered(self, client: LLMClient) -> None:
         with self._lock:
             self._until.pop(self._key(client), None)
 
@@ -195,7 +196,7 @@ class Attempt:
     outcome: str
     detail: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {
             "endpoint": self.endpoint,
             "model": self.model,
@@ -311,7 +312,7 @@ class Trace:
             )
         return f"Produced by the {self.endpoint} model {model}: {_WHY[self.reason]}."
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "model": self.model_of(self.endpoint) if self.endpoint else None,
             "endpoint": self.endpoint,

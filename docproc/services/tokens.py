@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ from django.utils import timezone
 from docproc.models import ApiToken, Matter
 from docproc.models.tokens import ALL_SCOPES, PREFIX_LENGTH, TOKEN_PREFIX
 from docproc.services import audit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +66,12 @@ def parse_scopes(value: str | Iterable[str]) -> list[str]:
 
 
 def create_token(
-    user,
+    user: User,
     scopes: str | Iterable[str],
     matters: Iterable[Matter] = (),
     expires_in_days: float | None = None,
     name: str = "",
-    actor=None,
+    actor: User | AnonymousUser | None = None,
 ) -> IssuedToken:
     """A new token for ``user``. ``matters`` (each one the user must be a member of) limit it;
     none means every matter the user belongs to, now or later. ``actor`` made it (None: the
@@ -129,7 +133,7 @@ def authenticate(plaintext: str) -> ApiToken:
     return token
 
 
-def revoke(token: ApiToken, actor=None) -> bool:
+def revoke(token: ApiToken, actor: User | AnonymousUser | None = None) -> bool:
     """Revoke ``token``; False if it already was (its revocation time is kept). ``actor`` did it
     (None: the system); it is audited."""
     with transaction.atomic():
@@ -144,7 +148,7 @@ def revoke(token: ApiToken, actor=None) -> bool:
     return bool(updated)
 
 
-def _record(actor, token: ApiToken, change: str) -> None:
+def _record(actor: User | AnonymousUser | None, token: ApiToken, change: str) -> None:
     """A token created or revoked, named by its prefix (never its secret)."""
     audit.record(
         actor,
@@ -162,7 +166,7 @@ def _record(actor, token: ApiToken, change: str) -> None:
     )
 
 
-def describe(token: ApiToken) -> dict:
+def describe(token: ApiToken) -> dict[str, Any]:
     """What may be shown about a token (never its secret or hash)."""
     return {
         "prefix": token.prefix,

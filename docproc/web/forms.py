@@ -33,7 +33,9 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     # Empty files are accepted: the service keeps them as "failed" with a reason.
     # The id is part of the matter page's contract with upload.js (and its browser tests).
-    files = MultipleFileField(
+    # A field named like BaseForm.files (the uploaded files): the stubs read it as overriding
+    # that attribute, but Django's form metaclass moves declared fields off the class.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Files to upload",
         allow_empty_file=True,
         widget=MultipleFileInput(attrs={"multiple": True, "id": "upload-input"}),

@@ -58,7 +58,8 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
 
 def highlight(text: str, query: str) -> SafeString:
     """``text`` escaped, with each match of ``query``'s words wrapped in ``<mark>``."""
-    parts, position = [], 0
+    parts: list[str] = []
+    position = 0
     for start, end in match_spans(text, query):
         parts.append(escape(text[position:start]))
         parts.append(f"<mark>{escape(text[start:end])}</mark>")

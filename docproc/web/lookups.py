@@ -10,7 +10,7 @@ from docproc.models import Document, DocumentStatus, Matter
 from docproc.services import audit
 
 # Each state in plain words (the matter page also hands them to its polling script).
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     DocumentStatus.RECEIVED: "Waiting to be processed",
     DocumentStatus.PARSING: "Reading the text",
     DocumentStatus.CHUNKING: "Splitting into passages",

@@ -96,14 +96,16 @@ def _row_prototype() -> Document:
     """An unsaved document (id 0) the template renders as the row the script copies for
     documents that appear while the page is open."""
     prototype = Document(pk=0, filename="", status=DocumentStatus.RECEIVED)
-    prototype.status_words = ""
+    # A display attribute for the template, not a field (as _with_words sets on each row).
+    prototype.status_words = ""  # type: ignore[attr-defined]
     return prototype
 
 
 def _submit_all(request, matter: Matter, form: UploadForm) -> bool:
     """Hand every uploaded file to ``ingestion.submit`` and say what happened. Returns False
     (with the error on the form) if the service refused a file as too large."""
-    created, existing = [], []
+    created: list[Document] = []
+    existing: list[Document] = []
     for upload in form.cleaned_data["files"]:
         try:
             submission = ingestion.submit(matter, upload.name, upload.chunks(), request.user)

@@ -7,6 +7,8 @@ the API checks membership on every request.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,7 +52,8 @@ class TokenForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["matters"].queryset = Matter.objects.visible_to(user)
+        matters = cast(forms.ModelMultipleChoiceField, self.fields["matters"])
+        matters.queryset = Matter.objects.visible_to(user)
 
 
 def _page(request, form: TokenForm, issued: tokens.IssuedToken | None = None, status=200):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,10 +27,11 @@ class Command(BaseCommand):
     @audit.as_command
     def handle(self, *args, **options) -> None:
         document = document_by_id(options["document_id"])
-        schema: str | dict = options["schema"]
-        if schema.endswith(".json"):
+        name: str = options["schema"]
+        schema: str | dict[str, Any] = name
+        if name.endswith(".json"):
             try:
-                schema = json.loads(Path(schema).read_text())
+                schema = json.loads(Path(name).read_text())
             except (OSError, json.JSONDecodeError) as exc:
                 raise CommandError(f"cannot read the schema file: {exc}") from exc
         try:

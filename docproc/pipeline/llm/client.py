@@ -296,7 +296,7 @@ class LLMClient:
         max_tokens: int,
         temperature: float = 0.0,
         stop: Sequence[str] | None = None,
-        json_schema: dict | None = None,
+        json_schema: dict[str, Any] | None = None,
         schema_name: str = "result",
     ) -> Completion:
         """The model's reply to ``messages``, at most ``max_tokens`` long.
@@ -326,7 +326,9 @@ class LLMClient:
         finish_reason = str(choice.get("finish_reason") or "unknown")
         if json_schema is not None:
             _check_output(text, json_schema, finish_reason, max_tokens)
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        usage = data.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
         return Completion(
             text=text,
             finish_reason=finish_reason,
@@ -558,7 +560,9 @@ def _stream_deltas(response: httpx.Response, state: dict[str, Any], where: str) 
         choice = choices[0] if isinstance(choices[0], dict) else {}
         if choice.get("finish_reason"):
             state["finish_reason"] = choice["finish_reason"]
-        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):
+            delta = {}
         content = delta.get("content")
         if isinstance(content, str) and content:
             yield content
@@ -675,8 +679,9 @@ def _first_choice(data: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _token_count(data: dict[str, Any], where: str) -> int:
     """``count`` (vLLM) or the length of ``tokens`` (both)."""
-    if isinstance(data.get("count"), int):
-        return data["count"]
+    count = data.get("count")
+    if isinstance(count, int):
+        return count
     if isinstance(data.get("tokens"), list):
         return len(data["tokens"])
     raise LLMResponseError(f"The LLM server at {where} did not return tokens.")
@@ -688,7 +693,7 @@ def _int(value: Any, default: int) -> int:
     return default
 
 
-def _check_schema(schema: dict) -> None:
+def _check_schema(schema: dict[str, Any]) -> None:
     import jsonschema
 
     try:
@@ -697,7 +702,7 @@ def _check_schema(schema: dict) -> None:
         raise LLMError(f"The JSON schema is not valid: {exc.message}") from exc
 
 
-def _check_output(text: str, schema: dict, finish_reason: str, max_tokens: int) -> None:
+def _check_output(text: str, schema: dict[str, Any], finish_reason: str, max_tokens: int) -> None:
     """Raises LLMResponseError unless ``text`` is JSON valid against ``schema``."""
     import jsonschema
 
@@ -717,7 +722,8 @@ def _check_output(text: str, schema: dict, finish_reason: str, max_tokens: int) 
         )
 
 
-_clients: dict[tuple, LLMClient] = {}
+# Keyed by (pid, base_url, model, timeout_s, max_retries, api_key, context_length).
+_clients: dict[tuple[int, str, str, float, int, str, int], LLMClient] = {}
 _clients_lock = threading.Lock()
 
 

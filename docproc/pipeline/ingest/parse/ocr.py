@@ -11,8 +11,12 @@ import importlib.util
 import logging
 import shutil
 import threading
+from typing import TYPE_CHECKING
 
 from docproc.pipeline.text import normalize_text
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ class OcrEngine:
         text = pytesseract.image_to_string(image, lang=self.languages, timeout=self.timeout_s)
         return normalize_text(text)
 
-    def _render(self, data: bytes, page_index: int, password: str | None):  # -> PIL.Image
+    def _render(self, data: bytes, page_index: int, password: str | None) -> Image:
         """Render one page to a greyscale PIL image at ``dpi`` (capped in size)."""
         import pypdfium2
 
@@ -73,7 +77,8 @@ class OcrEngine:
                     width, height = page.get_size()  # in points, 1/72 inch
                     scale = min(self.dpi / 72, MAX_RENDER_PIXELS / max(width, height, 1))
                     bitmap = page.render(scale=scale, grayscale=True)
-                    return bitmap.to_pil()
+                    image: Image = bitmap.to_pil()
+                    return image
                 finally:
                     page.close()
             finally:
