@@ -12,10 +12,11 @@ import math
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, TypedDict
 
 from docproc.models import Document, Matter
 from docproc.pipeline.answer import relevance
-from docproc.pipeline.answer.attribution import AttributedText, attribute
+from docproc.pipeline.answer.attribution import AttributedText, Citation, attribute
 from docproc.pipeline.answer.citations import content_words
 from docproc.pipeline.answer.compress import compress
 from docproc.pipeline.answer.prompts import (
@@ -71,23 +72,41 @@ class QuestionError(ValueError):
     """A question that cannot be asked as posed."""
 
 
+# A streaming event: {"type": "delta" | "routing" | "answer", ...}.
+Event = dict[str, Any]
+# Page texts by (document, page): what citations are checked against.
+PageTexts = dict[tuple[int, int], str]
+
+
+class _Common(TypedDict, total=False):
+    """What every answer to one question from one context shares, whatever its method."""
+
+    question: str
+    context: dict[str, Any]
+    model: str
+    usage: Usage
+    chunks_used: list[int]
+
+
 @dataclass
 class Answer:
     question: str
     answer: str
     found: bool
-    citations: list[dict] = field(default_factory=list)  # each names its statement's index
+    citations: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # each names its statement's index
     statements: list[str] = field(default_factory=list)  # the answer's statements, in order
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     model: str = ""
     usage: Usage = field(default_factory=Usage)  # what every model call for it spent
     chunks_used: list[int] = field(default_factory=list)
     method: str = "generated"  # generated | extractive | none
     model_answer: str | None = None
-    routing: dict = field(default_factory=dict)  # which model produced it and why
+    routing: dict[str, Any] = field(default_factory=dict)  # which model produced it and why
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
@@ -113,7 +132,12 @@ def _validate(question: str) -> str:
     return question
 
 
-def _relevant(matter: Matter, question: str, hits: Sequence[Passage], document_ids=None) -> bool:
+def _relevant(
+    matter: Matter,
+    question: str,
+    hits: Sequence[Passage],
+    document_ids: Sequence[int] | None = None,
+) -> bool:
     """Whether the retrieved passages bear on the question: enough of its content words, or a
     passage of the same documents (the question's narrowing) close enough in meaning."""
     if not hits:
@@ -127,7 +151,7 @@ def _relevant(matter: Matter, question: str, hits: Sequence[Passage], document_i
     return bool(dense) and dense[0].score >= MIN_DENSE_SCORE
 
 
-def _not_found(question: str, client: LLMClient, hits) -> Answer:
+def _not_found(question: str, client: LLMClient, hits: Sequence[Passage]) -> Answer:
     pages = sorted({(h.document, h.page, h.filename) for h in hits})
     return Answer(
         question=question,
@@ -146,7 +170,10 @@ def _not_found(question: str, client: LLMClient, hits) -> Answer:
 
 
 def _fit(
-    question: str, client: LLMClient, hits: Sequence[Passage], counter=None
+    question: str,
+    client: LLMClient,
+    hits: Sequence[Passage],
+    counter: Callable[[str], int] | None = None,
 ) -> PreparedContext:
     """The prompt for ``client``: the retrieved passages compressed to its evidence budget."""
     return llm_context.prepare_context(
@@ -159,9 +186,11 @@ def _fit(
     )
 
 
-def _finish(question: str, completion: Completion, prepared: PreparedContext, client) -> Answer:
+def _finish(
+    question: str, completion: Completion, prepared: PreparedContext, client: LLMClient
+) -> Answer:
     text = completion.text.strip()
-    base = dict(
+    base = _Common(
         question=question,
         context=prepared.accounting.as_dict(),
         model=completion.model or client.model,
@@ -176,7 +205,7 @@ def _finish(question: str, completion: Completion, prepared: PreparedContext, cl
         extractive = _extractive(question, prepared.evidence, pages, prepared.passages)
         if extractive is not None:
             return _quoted(extractive, [EXTRACTIVE_NOTE], base, model_answer=attributed.text)
-    warnings = []
+    warnings: list[str] = []
     unverified = [c for c in attributed.citations if not c.verified]
     if unverified:
         warnings.append(
@@ -192,7 +221,10 @@ def _finish(question: str, completion: Completion, prepared: PreparedContext, cl
 
 
 def _quoted(
-    extractive: AttributedText, warnings: list[str], base: dict, model_answer: str | None = None
+    extractive: AttributedText,
+    warnings: list[str],
+    base: _Common,
+    model_answer: str | None = None,
 ) -> Answer:
     return _cited(extractive, warnings, base, method="extractive", model_answer=model_answer)
 
@@ -200,7 +232,7 @@ def _quoted(
 def _cited(
     attributed: AttributedText,
     warnings: list[str],
-    base: dict,
+    base: _Common,
     *,
     method: str,
     model_answer: str | None = None,
@@ -221,7 +253,7 @@ def _cited(
 def _extractive_only(question: str, prepared: PreparedContext, client: LLMClient) -> Answer:
     """The answer from the evidence alone: its best sentences quoted, or "not in the
     documents" when none bears on the question."""
-    base = dict(
+    base = _Common(
         question=question,
         context=prepared.accounting.as_dict(),
         model=client.model,
@@ -234,7 +266,9 @@ def _extractive_only(question: str, prepared: PreparedContext, client: LLMClient
     return _quoted(extractive, [QUOTED_NOTE], base)
 
 
-def _candidates(evidence: Sequence[Passage], passages: Sequence[Passage], pages):
+def _candidates(
+    evidence: Sequence[Passage], passages: Sequence[Passage], pages: PageTexts
+) -> list[tuple[Passage, str, float, str]]:
     """Every whole sentence or table row of the evidence as (evidence, text, prior, context):
     the prior is ``1 / sqrt(1 + rank)`` of the best-ranked retrieved passage holding it (1
     for all when the retrieval order is not known; retrieval ranks passages, not sentences, so
@@ -260,7 +294,7 @@ def _candidates(evidence: Sequence[Passage], passages: Sequence[Passage], pages)
 def _extractive(
     question: str,
     evidence: Sequence[Passage],
-    pages,
+    pages: PageTexts,
     passages: Sequence[Passage] = (),
 ) -> AttributedText | None:
     """Quote the evidence sentence (or table row) that best answers the question, ranked by
@@ -311,7 +345,8 @@ def _extractive(
     parts = [p for p in parts if any(c.verified for c in p.citations)]
     if not parts:
         return None
-    citations, statements = [], []
+    citations: list[Citation] = []
+    statements: list[str] = []
     for part in parts:
         citations += [replace(c, statement=c.statement + len(statements)) for c in part.citations]
         statements += part.statements
@@ -342,7 +377,9 @@ def _without_model(question: str, hits: Sequence[Passage], why: str) -> Answer:
         "token_budget": 0,
         "compression_ratio": 0.0,
     }
-    base = dict(question=question, context=context, chunks_used=sorted({e.chunk for e in evidence}))
+    base = _Common(
+        question=question, context=context, chunks_used=sorted({e.chunk for e in evidence})
+    )
     if quoted is None:
         text = MODEL_UNAVAILABLE_NO_QUOTE.format(reason=why)
         return Answer(answer=text, found=False, method="none", warnings=[text], **base)
@@ -366,7 +403,13 @@ def _outcome(answer: Answer) -> str:
     return routing.NOT_VERIFIED
 
 
-def _holds_more(question: str, trace: routing.Trace, hits, small: PreparedContext, counter) -> bool:
+def _holds_more(
+    question: str,
+    trace: routing.Trace,
+    hits: Sequence[Passage],
+    small: PreparedContext,
+    counter: Callable[[str], int],
+) -> bool:
     """Whether the large model's evidence budget would keep pages of the retrieved passages
     that the small model's budget leaves out. Estimated in the small model's tokens; the large
     model's prompt is then fitted exactly in its own."""
@@ -384,25 +427,30 @@ def _holds_more(question: str, trace: routing.Trace, hits, small: PreparedContex
 
 def _generate(
     question: str, client: LLMClient, prepared: PreparedContext, stream: bool
-) -> Generator[dict, None, Answer]:
+) -> Generator[Event, None, Answer]:
     """One model's answer, checked; while streaming, its text deltas as events first."""
     reserve = llm_context.answer_reserve()
+    completion: Completion | None = None
     if not stream:
         completion = client.chat(prepared.messages, max_tokens=reserve)
     else:
-        completion = None
         for item in client.stream_chat(prepared.messages, max_tokens=reserve):
             if isinstance(item, Completion):
                 completion = item
             else:
                 yield {"type": "delta", "text": item}
-        assert completion is not None
+    assert completion is not None  # a stream ends with its Completion, or raises
     return _finish(question, completion, prepared, client)
 
 
 def _attempt(
-    question: str, hits, endpoint: str, prepared: dict, trace: routing.Trace, stream: bool
-) -> Generator[dict, None, Answer]:
+    question: str,
+    hits: Sequence[Passage],
+    endpoint: str,
+    prepared: dict[str, PreparedContext],
+    trace: routing.Trace,
+    stream: bool,
+) -> Generator[Event, None, Answer]:
     client = trace.available.client(endpoint)
     if endpoint not in prepared:
         prepared[endpoint] = _fit(question, client, hits)
@@ -411,7 +459,7 @@ def _attempt(
     return answer
 
 
-def _switch_event(trace: routing.Trace) -> dict:
+def _switch_event(trace: routing.Trace) -> Event:
     """Streaming: another model takes over; what was streamed so far is set aside."""
     return {
         "type": "routing",
@@ -423,18 +471,22 @@ def _switch_event(trace: routing.Trace) -> dict:
 
 
 def _answer(
-    matter: Matter, question: str, document_ids, client: LLMClient | None, stream: bool
-) -> Generator[dict, None, Answer]:
+    matter: Matter,
+    question: str,
+    document_ids: Sequence[int] | None,
+    client: LLMClient | None,
+    stream: bool,
+) -> Generator[Event, None, Answer]:
     """Retrieve, route, generate (escalating once), fall back: the answer, with its routing.
     Yields streaming events (text deltas, a switch of model) when ``stream``."""
     trace = routing.Trace(routing.models(client))
     available = trace.available
     hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
     if not _relevant(matter, question, hits, document_ids):
-        answer = _not_found(question, available.small, hits)
+        not_found = _not_found(question, available.small, hits)
         trace.no_model_needed()
-        answer.routing = trace.as_dict()
-        return answer
+        not_found.routing = trace.as_dict()
+        return not_found
     endpoint: str | None
     endpoint, reason = routing.for_question(question, available)
     trace.chose(endpoint, reason)
@@ -454,7 +506,7 @@ def _answer(
                     trace.chose(endpoint, routing.CONTEXT)
             except LLMUnavailableError as exc:
                 trace.unavailable(routing.LARGE, exc)
-    answer = None
+    answer: Answer | None = None
     while endpoint is not None:
         try:
             answer = yield from _attempt(question, hits, endpoint, prepared, trace, stream)
@@ -491,12 +543,13 @@ def _answer(
     return answer
 
 
-def _drain(events: Generator[dict, None, Answer]) -> Answer:
+def _drain(events: Generator[Event, None, Answer]) -> Answer:
     while True:
         try:
             next(events)
         except StopIteration as stop:
-            return stop.value
+            answer: Answer = stop.value
+            return answer
 
 
 def ask(
@@ -518,7 +571,12 @@ def ask(
     return _drain(_answer(matter, question, document_ids, client, stream=False))
 
 
-def _quoted_answer(matter: Matter, question: str, document_ids, client) -> Answer:
+def _quoted_answer(
+    matter: Matter,
+    question: str,
+    document_ids: Sequence[int] | None,
+    client: LLMClient | None,
+) -> Answer:
     client = client or llm_context.default_client()
     hits = retrieval.hybrid_search(matter, question, RETRIEVE_K, document_ids=document_ids)
     if not _relevant(matter, question, hits, document_ids):
@@ -533,7 +591,7 @@ def stream_ask(
     document_ids: Sequence[int] | None = None,
     client: LLMClient | None = None,
     on_answer: Callable[[Answer], None] | None = None,
-) -> Iterator[dict]:
+) -> Iterator[Event]:
     """Like ``ask``, as events: ``{"type": "delta", "text": ...}`` while the model writes (a
     ``{"type": "routing", ...}`` event when another model takes over: what was streamed is set
     aside), then one ``{"type": "answer", ...}`` with the attributed, verified answer.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from django.conf import settings
@@ -38,11 +39,11 @@ class SchemaError(ValueError):
 
 
 @cache
-def builtin_schemas() -> dict[str, dict]:
+def builtin_schemas() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.json"))}
 
 
-def resolve_schema(schema: str | dict) -> dict:
+def resolve_schema(schema: str | dict[str, Any]) -> dict[str, Any]:
     """A built-in schema by name, or a caller's JSON Schema (an object with properties)."""
     if isinstance(schema, str):
         if schema not in builtin_schemas():
@@ -68,7 +69,7 @@ def resolve_schema(schema: str | dict) -> dict:
     return schema
 
 
-def _refers(node) -> bool:
+def _refers(node: object) -> bool:
     """Whether a schema uses ``$ref``/``$dynamicRef`` anywhere inside."""
     if isinstance(node, dict):
         return any(k in ("$ref", "$dynamicRef") or _refers(v) for k, v in node.items())
@@ -85,7 +86,7 @@ MAX_ITEMS = 8
 MAX_ITEM_CHARS = 120
 
 
-def _bounded(spec: dict) -> dict:
+def _bounded(spec: dict[str, Any]) -> dict[str, Any]:
     bounded = {k: v for k, v in spec.items() if k != "description"}
     if bounded.get("type") == "string":
         bounded.setdefault("maxLength", MAX_VALUE_CHARS)
@@ -99,7 +100,7 @@ def _bounded(spec: dict) -> dict:
     return bounded
 
 
-def llm_schema(spec: dict) -> dict:
+def llm_schema(spec: dict[str, Any]) -> dict[str, Any]:
     """What the model must produce for one field: its value (or null) and a quote."""
     return {
         "type": "object",
@@ -118,11 +119,11 @@ def _pages(document: Document) -> dict[int, str]:
     return dict(Page.objects.filter(document=document).values_list("number", "text"))
 
 
-def _values(value) -> list:
+def _values(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _find_in_document(value, pages: dict[int, str]) -> tuple[int, str, int, int] | None:
+def _find_in_document(value: object, pages: dict[int, str]) -> tuple[int, str, int, int] | None:
     """The first sentence of the document containing every item of ``value``."""
     for number, text in sorted(pages.items()):
         for start, end in split_sentences(text):
@@ -140,7 +141,15 @@ def _locate(quote: str, pages: dict[int, str]) -> tuple[int, int, int] | None:
     return None
 
 
-def _field(value, page=None, quote=None, span=(None, None), verified=False, reason="", **extra):
+def _field(
+    value: object,
+    page: int | None = None,
+    quote: str | None = None,
+    span: tuple[int | None, int | None] = (None, None),
+    verified: bool = False,
+    reason: str = "",
+    **extra: object,
+) -> dict[str, Any]:
     return {
         "value": value,
         "page": page,
@@ -153,7 +162,9 @@ def _field(value, page=None, quote=None, span=(None, None), verified=False, reas
     }
 
 
-def verify_field(name: str, spec: dict, raw: dict | None, pages: dict[int, str]) -> dict:
+def verify_field(
+    name: str, spec: dict[str, Any], raw: dict[str, Any] | None, pages: dict[int, str]
+) -> dict[str, Any]:
     """Decide what to trust of one field the model returned."""
     raw = raw or {}
     value, quote = raw.get("value"), raw.get("quote")
@@ -182,7 +193,9 @@ def verify_field(name: str, spec: dict, raw: dict | None, pages: dict[int, str])
     return result
 
 
-def extract(document: Document, schema: str | dict, *, client: LLMClient | None = None) -> dict:
+def extract(
+    document: Document, schema: str | dict[str, Any], *, client: LLMClient | None = None
+) -> dict[str, Any]:
     """Extract ``schema``'s fields from ``document``; JSON-ready data.
 
     ``client`` is the small model (default: the configured one); a long document goes to the
@@ -215,7 +228,9 @@ def extract(document: Document, schema: str | dict, *, client: LLMClient | None 
         return {**result, "warnings": trace.warnings(), "routing": trace.as_dict()}
 
 
-def _extract(document: Document, schema: str | dict, resolved: dict, client: LLMClient) -> dict:
+def _extract(
+    document: Document, schema: str | dict[str, Any], resolved: dict[str, Any], client: LLMClient
+) -> dict[str, Any]:
     """The fields ``client``'s model extracts, each verified against the document."""
     title = resolved.get("title") or (schema if isinstance(schema, str) else "record")
     fields = resolved["properties"]
@@ -234,7 +249,7 @@ def _extract(document: Document, schema: str | dict, resolved: dict, client: LLM
         query=query,
     )
     kept = context.evidence
-    produced: dict[str, dict | None] = {}
+    produced: dict[str, dict[str, Any] | None] = {}
     failures: dict[str, str] = {}
     usage = Usage()
     for name, spec in fields.items():

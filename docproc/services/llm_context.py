@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 
@@ -164,8 +165,8 @@ class Accounting:
     tokens_used: int
     token_budget: int
     compression_ratio: float
-    pages_used: list[dict]
-    pages_left_out: list[dict]
+    pages_used: list[dict[str, Any]]
+    pages_left_out: list[dict[str, Any]]
 
     @classmethod
     def of(cls, context: CompressedContext, kept: Sequence[Passage]) -> Accounting:
@@ -180,7 +181,7 @@ class Accounting:
             pages_left_out=[_page_ref(d, p, names) for d, p in sorted(set(dropped))],
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "tokens_used": self.tokens_used,
             "token_budget": self.token_budget,
@@ -190,8 +191,8 @@ class Accounting:
         }
 
 
-def _page_ref(document: int, page: int, names: dict[int, str]) -> dict:
-    ref = {"document": document, "page": page}
+def _page_ref(document: int, page: int, names: dict[int, str]) -> dict[str, Any]:
+    ref: dict[str, Any] = {"document": document, "page": page}
     if document in names:
         ref["filename"] = names[document]
     return ref

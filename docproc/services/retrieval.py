@@ -219,6 +219,10 @@ def _nearest(
     return [(int(ids[i]), float(scores[i])) for i in order]
 
 
+# A chunk as hybrid search reads it: pk, document, page, text, section context, char_start.
+ChunkRow = tuple[int, int, int, str, str, int]
+
+
 class MatterSearchData:
     """What hybrid search needs of a matter besides its vector index, built from the chunks
     the index holds: the BM25 index (over passages with the headers asked for), each chunk's
@@ -227,11 +231,11 @@ class MatterSearchData:
 
     def __init__(
         self,
-        rows: list[tuple],
-        documents: dict[int, tuple[str, bytes | None]],
-        headers,
+        rows: list[ChunkRow],
+        documents: dict[int, tuple[str, bytes | memoryview | None]],
+        headers: tuple[bool, bool],
         vectors: tuple[np.ndarray, np.ndarray] | None = None,
-    ):
+    ) -> None:
         with_document, with_section = headers
         self.page_of = {pk: (document, page) for pk, document, page, *_ in rows}
         # The unit page fusion and page vectors vote with: a page, or a page-sized span of a
@@ -291,7 +295,7 @@ class MatterSearchData:
         )
         keys = [self.unit_of[int(i)] for i in self._chunk_ids]
         self._chunk_documents = np.array([key[0] for key in keys], dtype=np.int64)
-        members: dict[tuple, list[int]] = {}
+        members: dict[tuple[int, int, int], list[int]] = {}
         for row, key in enumerate(keys):
             members.setdefault(key, []).append(row)
         self._page_members = [np.array(rows, dtype=np.int64) for rows in members.values()]
@@ -399,7 +403,8 @@ class MatterSearchData:
         neutral = self._neutral(similarity)
         scored = []
         for chunk, score in nearest:
-            row = self._document_row.get(self.page_of.get(chunk, (None,))[0])
+            place = self.page_of.get(chunk)
+            row = self._document_row.get(place[0]) if place is not None else None
             bonus = weight * (float(similarity[row]) if row is not None else neutral)
             scored.append((chunk, score + bonus))
         return sorted(scored, key=lambda pair: -pair[1])
@@ -412,7 +417,9 @@ class _MatterDataCache:
     def __init__(self, size: int = CACHED_MATTERS) -> None:
         self._lock = threading.Lock()
         self._size = size
-        self._entries: OrderedDict[tuple, tuple[VectorIndex, MatterSearchData]] = OrderedDict()
+        self._entries: OrderedDict[
+            tuple[int, tuple[bool, bool]], tuple[VectorIndex, MatterSearchData]
+        ] = OrderedDict()
 
     def get(
         self, matter_id: int, index: VectorIndex, headers: tuple[bool, bool] = (True, True)

@@ -10,8 +10,9 @@ so their citations point at pages, not at intermediate summaries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -60,7 +61,9 @@ def _passages(document: Document) -> list[Passage]:
     ]
 
 
-def _units(passages: Sequence[Passage], budget: int, counter) -> tuple[list[Passage], int]:
+def _units(
+    passages: Sequence[Passage], budget: int, counter: Callable[[str], int]
+) -> tuple[list[Passage], int]:
     """Passages small enough to fit a window, splitting any larger one into its sentences.
     Returns the units and how many sentences were too long for any window (left out)."""
     units: list[Passage] = []
@@ -84,7 +87,9 @@ def _units(passages: Sequence[Passage], budget: int, counter) -> tuple[list[Pass
     return units, skipped
 
 
-def _windows(items: Sequence[Passage], budget: int, counter) -> list[list[Passage]]:
+def _windows(
+    items: Sequence[Passage], budget: int, counter: Callable[[str], int]
+) -> list[list[Passage]]:
     """Consecutive groups whose rendered text fits ``budget`` tokens. A passage larger than
     the whole budget (impossible for chunks, possible for a long section summary) is alone."""
     windows: list[list[Passage]] = []
@@ -126,7 +131,7 @@ def _summarise(
     return completion.text.strip(), completion.usage, list(context.evidence)
 
 
-def cached(document: Document, model: str) -> dict | None:
+def cached(document: Document, model: str) -> dict[str, Any] | None:
     """The stored summary of ``document`` by ``model`` under the current prompt (marked
     ``"cached": true``, with no usage: nothing is spent to show it), or None. Reads only the
     database: no model call."""
@@ -138,7 +143,7 @@ def cached(document: Document, model: str) -> dict | None:
     return {**stored.result, "usage": Usage().as_dict(), "cached": True}
 
 
-def cached_any(document: Document, client: LLMClient | None = None) -> dict | None:
+def cached_any(document: Document, client: LLMClient | None = None) -> dict[str, Any] | None:
     """The stored summary the routing would serve: its chosen model's, else the other
     configured model's, else None. Reads only the database."""
     available = routing.models(client)
@@ -154,7 +159,7 @@ def cached_any(document: Document, client: LLMClient | None = None) -> dict | No
 
 def summarize(
     document: Document, *, client: LLMClient | None = None, refresh: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """The document's summary as JSON-ready data (from the cache unless ``refresh``).
 
     ``client`` is the small model (default: the configured one); a long document goes to the
@@ -187,7 +192,7 @@ def summarize(
     return _opening_sentences(document, trace)
 
 
-def _store(document: Document, model: str, result: dict) -> None:
+def _store(document: Document, model: str, result: dict[str, Any]) -> None:
     try:
         Summary.objects.update_or_create(
             document=document, model=model, prompt_version=PROMPT_VERSION,
@@ -197,7 +202,7 @@ def _store(document: Document, model: str, result: dict) -> None:
         logger.info("summary of %s stored concurrently", document.pk)
 
 
-def _opening_sentences(document: Document, trace: routing.Trace) -> dict:
+def _opening_sentences(document: Document, trace: routing.Trace) -> dict[str, Any]:
     """No model answers: the document's first sentences that say something, quoted and
     verified, with a warning that this is not a summary. Not cached."""
     pieces: list[Passage] = []
@@ -236,7 +241,7 @@ def _opening_sentences(document: Document, trace: routing.Trace) -> dict:
     }
 
 
-def _sentence_lines(text: str):
+def _sentence_lines(text: str) -> Iterator[tuple[int, int, str]]:
     """``(sentence start, offset in it, line)`` for each line of each sentence of ``text``
     that says something: a heading glued to the sentence after it ("1. PAYMENT") is not."""
     for start, end in split_sentences(text):
@@ -250,7 +255,7 @@ def _sentence_lines(text: str):
                 yield start, offset + raw.index(line), line
 
 
-def _summary(document: Document, client: LLMClient) -> dict:
+def _summary(document: Document, client: LLMClient) -> dict[str, Any]:
     """The summary ``client``'s model writes (map-reduce when the document does not fit)."""
     passages = _passages(document)
     if not passages:
@@ -270,7 +275,7 @@ def _summary(document: Document, client: LLMClient) -> dict:
         usage += spent
         rounds = 1
     else:
-        sections = []
+        sections: list[Passage] = []
         for window in windows:
             text, spent, _ = _summarise(client, window, partial=True, covered=covered)
             usage += spent
@@ -289,7 +294,7 @@ def _summary(document: Document, client: LLMClient) -> dict:
                     "The section summaries did not shrink to fit the model's context; the "
                     "document is too long to summarise with this model."
                 )
-            merged = []
+            merged: list[Passage] = []
             for group in groups:
                 summary, spent, _ = _summarise(client, group, partial=True)
                 usage += spent
