@@ -1,1 +1,2 @@
-"""Factories that build test data in memory; see ``files`` for documents of each type."""
+"""Factories of test data: ``files`` builds documents of each type in memory, ``tiny_gguf`` a tiny
+deterministic model file for the LLM tests."""
