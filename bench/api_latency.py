@@ -196,8 +196,8 @@ def start_worker(started: list) -> None:
     but registered for cleanup before it is waited for (so Ctrl-C then stops it too)."""
     import redis
 
+    from tests.support.worker_process import WorkerProcess
     from workers import app
-    from workers.process import WorkerProcess
 
     redis.Redis.from_url(os.environ["DOCPROC_REDIS_URL"]).flushdb()
     worker = WorkerProcess(dict(os.environ), BENCH_DIR / "worker.log", concurrency=2)

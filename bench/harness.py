@@ -78,8 +78,8 @@ def start_worker(concurrency: int = 2):
     """A real worker on the bench's Redis database, warmed up (models loaded) before returning."""
     import redis
 
+    from tests.support.worker_process import WorkerProcess
     from workers import app
-    from workers.process import WorkerProcess
 
     redis.Redis.from_url(os.environ["DOCPROC_REDIS_URL"]).flushdb()
     worker = WorkerProcess(dict(os.environ), BENCH_DIR / "worker.log", concurrency=concurrency)

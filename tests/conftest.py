@@ -16,9 +16,10 @@ from django.conf import settings
 from docproc.pipeline.llm.client import LLMClient
 from docproc.pipeline.llm.server import default_model_path
 from docproc.services import ingestion, matters
-from tests.llm.helpers import ServeLLMProcess, pick_free_port
-from tests.llm.tiny_gguf import write_tiny_gguf
-from workers.process import REPO, WorkerProcess
+from tests.factories.tiny_gguf import write_tiny_gguf
+from tests.support.llm_servers import ServeLLMProcess, pick_free_port
+from tests.support.paths import ARTIFACTS
+from tests.support.worker_process import WorkerProcess
 
 # Tests use their own Redis database so a running dev service never sees their tasks.
 TEST_REDIS_URL = os.environ.get("DOCPROC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -111,8 +112,7 @@ def celery_worker(
 ):
     """One real worker for the session, on the test database and the test Redis. The jobs it
     runs (summaries, extractions) ask the tiny model's real server, with small reserves."""
-    artifacts = REPO / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(exist_ok=True)
     from workers import app
 
     env = worker_env(isolated_storage)
@@ -124,7 +124,7 @@ def celery_worker(
         DOCPROC_LLM_EXTRACTION_TOKENS=str(TINY_REPLY_TOKENS),
         DOCPROC_LLM_ANSWER_TOKENS=str(TINY_REPLY_TOKENS),
     )
-    worker = WorkerProcess(env, artifacts / "celery-worker.log")
+    worker = WorkerProcess(env, ARTIFACTS / "celery-worker.log")
     try:
         worker.wait_ready(app)
         yield worker

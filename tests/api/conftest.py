@@ -7,13 +7,12 @@ after commit, which is replaced here by a recorder (the end-to-end tests use a r
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from rest_framework.test import APIClient
 
-from docproc.models import Document, DocumentStatus, Matter, Membership, Page
+from docproc.models import Document, DocumentStatus, Matter
 from docproc.services import ingestion
+from tests.factories import rows
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -28,18 +27,20 @@ def enqueued(monkeypatch) -> list[int]:
 
 @pytest.fixture
 def matter(db) -> Matter:
-    return Matter.objects.create(slug="smith-v-jones", name="Smith v Jones")
+    return rows.make_matter("smith-v-jones", "Smith v Jones")
 
 
 @pytest.fixture
 def other_matter(db) -> Matter:
-    return Matter.objects.create(slug="acme-audit", name="Acme audit")
+    return rows.make_matter("acme-audit", "Acme audit")
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
+def make_user(db):
+    """``make_user(username, **extra)``: a user who signs in with ``PASSWORD``."""
+
     def make(username: str, **extra):
-        return django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
+        return rows.make_user(username, PASSWORD, **extra)
 
     return make
 
@@ -50,7 +51,7 @@ def make_member(make_user, matter):
 
     def make(role: str, username: str | None = None, in_matter: Matter | None = None):
         user = make_user(username or role)
-        Membership.objects.create(matter=in_matter or matter, user=user, role=role)
+        rows.make_membership(in_matter or matter, user, role)
         return user
 
     return make
@@ -92,7 +93,8 @@ def api_as():
 
 @pytest.fixture
 def make_document(matter):
-    """A document row made directly (no upload, no worker), optionally with page texts."""
+    """A document row of ``matter`` (or of ``in_matter``) made directly, no upload, no worker,
+    optionally with page texts; see ``tests.factories.rows.make_document``."""
 
     def make(
         filename: str = "contract.pdf",
@@ -102,20 +104,14 @@ def make_document(matter):
         content: bytes | None = None,
         reason: str = "",
     ) -> Document:
-        content = content if content is not None else filename.encode()
-        document = Document.objects.create(
-            matter=in_matter or matter,
-            sha256=hashlib.sha256(content).hexdigest(),
-            filename=filename,
-            file_type=filename.rsplit(".", 1)[-1],
-            size_bytes=len(content),
+        return rows.make_document(
+            in_matter or matter,
+            filename,
+            pages=pages,
             status=status,
+            content=content,
             reason=reason,
-            page_count=len(pages) if pages is not None else None,
         )
-        for number, text in enumerate(pages or [], start=1):
-            Page.objects.create(document=document, number=number, text=text)
-        return document
 
     return make
 

@@ -7,28 +7,12 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from docproc.models import Chunk, DeletionReceipt, Document, DocumentStatus
+from docproc.models import DeletionReceipt, Document, DocumentStatus
 from docproc.services import storage
 from tests.factories.files import make_text_pdf
+from tests.factories.rows import make_chunk
 
 pytestmark = pytest.mark.django_db
-
-
-def add_chunks(document, count: int) -> None:
-    text = document.pages.get(number=1).text
-    Chunk.objects.bulk_create(
-        Chunk(
-            document=document,
-            ordinal=i,
-            page=1,
-            char_start=0,
-            char_end=len(text),
-            text=text,
-            token_count=5,
-            text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-        )
-        for i in range(count)
-    )
 
 
 def test_document_detail_has_state_and_metadata(api_as, viewer, make_document):
@@ -89,7 +73,8 @@ def test_missing_page_is_404(api_as, viewer, make_document):
 
 def test_chunks_are_paginated_in_reading_order(api_as, viewer, make_document):
     document = make_document(pages=["Some passage."])
-    add_chunks(document, 3)
+    for _ in range(3):
+        make_chunk(document)
 
     response = api_as(viewer).get(f"/api/v1/documents/{document.pk}/chunks/?page_size=2")
 
@@ -268,7 +253,7 @@ def test_delete_while_redis_is_down_is_503_and_deletes_nothing(
     from docproc.services import locks
 
     document = make_document(pages=["Some passage."])
-    add_chunks(document, 1)
+    make_chunk(document)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     locks._client.cache_clear()
     try:

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from docproc.models import Job
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
+from tests.support.llm_servers import pick_free_port
 
 pytestmark = pytest.mark.django_db
 

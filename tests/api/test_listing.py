@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from docproc.models import Document, DocumentStatus, Membership
+from docproc.models import Document, DocumentStatus, Role
+from tests.factories.rows import make_matter, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -88,13 +89,10 @@ def test_documents_are_paginated(api_as, viewer, matter, dated):
     assert body["previous"].endswith(f"/api/v1/matters/{matter.pk}/documents/?page_size=2")
 
 
-def test_matters_are_paginated(api_as, make_user, make_document):
-    from docproc.models import Matter
-
+def test_matters_are_paginated(api_as, make_user):
     user = make_user("many")
     for n in range(3):
-        matter = Matter.objects.create(slug=f"m{n}", name=f"Matter {n}")
-        Membership.objects.create(matter=matter, user=user, role="viewer")
+        make_membership(make_matter(f"m{n}", f"Matter {n}"), user, Role.VIEWER)
 
     response = api_as(user).get("/api/v1/matters/?page_size=2")
 

@@ -10,6 +10,7 @@ import pytest
 from docproc.services import answers, retrieval, summaries
 from docproc.services.dense_search import IndexUnavailableError
 from tests.factories.files import make_text_pdf
+from tests.factories.rows import make_matter
 
 pytestmark = pytest.mark.django_db
 
@@ -96,9 +97,7 @@ def test_ask_by_a_non_member_is_not_found(indexed, api_as, make_user):
 
 def test_ask_about_a_document_of_another_matter_is_not_found(indexed, api_as, make_document):
     matter, _, viewer = indexed
-    elsewhere = make_document("other.pdf", in_matter=None)
-    elsewhere.matter = matter.__class__.objects.create(slug="elsewhere", name="elsewhere")
-    elsewhere.save()
+    elsewhere = make_document("other.pdf", in_matter=make_matter("elsewhere"))
 
     response = api_as(viewer).post(
         f"/api/v1/matters/{matter.pk}/ask/",

@@ -15,8 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from docproc.models import ApiToken, DocumentStatus, Job, Membership, Scope
+from docproc.models import ApiToken, DocumentStatus, Job, Membership, Role, Scope
 from tests.api.conftest import PASSWORD
+from tests.factories.rows import make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -269,7 +270,7 @@ def test_every_api_view_declares_a_scope_for_every_method_it_has():
 def two_matters(make_member, matter, other_matter, make_document):
     """A user who manages both matters, with a document in each."""
     user = make_member("manager", "mona")
-    Membership.objects.create(matter=other_matter, user=user, role="manager")
+    make_membership(other_matter, user, Role.MANAGER)
     here = make_document("here.pdf", pages=["here"])
     there = make_document("there.pdf", pages=["there"], in_matter=other_matter)
     return user, here, there

@@ -33,7 +33,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures are found by name)
     viewer,
 )
 from tests.browser import chromium
-from workers.process import REPO
+from tests.support.paths import REPO
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 WAIT_S = 10.0  # a page's own scripts: rendering, a fetch to this machine

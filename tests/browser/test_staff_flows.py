@@ -20,7 +20,7 @@ from selenium.webdriver.common.keys import Keys
 from docproc.models import DeletionReceipt, Document, DocumentStatus, Membership, Page, Role
 from tests.browser.conftest import ANSWER_WAIT_S, PROCESSING_WAIT_S
 from tests.factories.files import make_text_pdf
-from workers.process import REPO
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

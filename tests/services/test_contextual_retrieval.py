@@ -3,14 +3,12 @@ filing's page among look-alike filings of others, and headers never become docum
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus, Page
-from docproc.pipeline.ingest.parse.blocks import text_blocks
 from docproc.services import indexes, ingestion, matters, retrieval
+from tests.factories.rows import make_document
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +36,8 @@ def cover(company: str, year: int) -> str:
 
 
 def ingest_pages(matter, filename: str, pages: list[str]) -> Document:
-    """A stored document run through the pipeline's chunk, embed and index stages."""
-    document = Document.objects.create(
-        matter=matter,
-        sha256=hashlib.sha256(f"{matter.pk}/{filename}".encode()).hexdigest(),
-        filename=filename,
-        file_type="pdf",
-        size_bytes=1,
-        status=DocumentStatus.CHUNKING,
-        page_count=len(pages),
-    )
-    for number, text in enumerate(pages, start=1):
-        blocks = [[b.kind, b.char_start, b.char_end] for b in text_blocks(text)]
-        Page.objects.create(document=document, number=number, text=text, blocks=blocks)
+    """A parsed document run through the pipeline's chunk, embed and index stages."""
+    document = make_document(matter, filename, pages=pages, status=DocumentStatus.CHUNKING)
     assert ingestion.chunk(document.pk)
     assert ingestion.embed(document.pk) == 0
     assert ingestion.index(document.pk)

@@ -12,7 +12,7 @@ import pytest
 from docproc.models import Chunk, DeletionReceipt, Document, Page
 from docproc.services import dense_search, indexes, ingestion, matters, storage
 from docproc.services.documents import delete_document
-from tests.conftest import REPO, idle_redis_url, wait_until_final, worker_env
+from tests.conftest import idle_redis_url, wait_until_final, worker_env
 from tests.factories.files import (
     make_docx,
     make_encrypted_pdf,
@@ -20,6 +20,7 @@ from tests.factories.files import (
     make_text_pdf,
     truncate,
 )
+from tests.support.paths import REPO
 
 pytestmark = [
     pytest.mark.worker,

@@ -8,21 +8,22 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from docproc.models import Job, JobStatus, Membership, Role, Summary
+from docproc.models import Job, JobStatus, Role, Summary
 from tests.factories.files import make_text_pdf
+from tests.factories.rows import make_membership, make_user
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_async_summary_is_run_by_the_worker_and_its_result_served_at_the_job_url(
-    celery_worker, index_document, django_user_model
+    celery_worker, index_document
 ):
     matter, document = index_document(
         "worker-jobs", "lease.pdf", make_text_pdf(["Rent is 900 euros a month.", "Pets: no."])
     )
     client = APIClient()
-    viewer = django_user_model.objects.create_user("vera")
-    Membership.objects.create(matter=matter, user=viewer, role=Role.VIEWER)
+    viewer = make_user("vera")
+    make_membership(matter, viewer, Role.VIEWER)
     client.force_authenticate(viewer)
 
     started = client.post(

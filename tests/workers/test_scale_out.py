@@ -30,14 +30,14 @@ from docproc.models import Chunk, Document, DocumentStatus
 from docproc.models.documents import FINAL_STATUSES
 from docproc.pipeline import vector_index
 from docproc.services import indexes, ingestion, locks, matters, tokens
-from tests.conftest import REPO, spare_redis_url, wait_until_final, worker_env
+from tests.conftest import spare_redis_url, wait_until_final, worker_env
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
-from workers.process import WorkerProcess
+from tests.support.llm_servers import pick_free_port
+from tests.support.paths import ARTIFACTS, REPO
+from tests.support.worker_process import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = REPO / "test-artifacts"
 # Generous: other work may share the two cores, and a web process loads the embedder on its
 # first search.
 SLOW_REQUEST_S = 180.0

@@ -7,8 +7,8 @@ import pytest
 
 from docproc.pipeline.llm.client import ChatMessage, Completion, ContextOverflowError, LLMClient
 from tests.conftest import TINY_CONTEXT, TINY_MODEL
-from tests.llm.helpers import http_json
-from tests.llm.tiny_gguf import REPLY
+from tests.factories.tiny_gguf import REPLY
+from tests.support.llm_servers import http_json
 
 HELLO = [ChatMessage("user", "hi")]
 # The tiny model's template renders this as "user: hi\nassistant:" (20 bytes, one token each)

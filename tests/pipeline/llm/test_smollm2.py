@@ -10,7 +10,7 @@ import pytest
 
 from docproc.pipeline.llm.client import ChatMessage, Completion
 from tests.conftest import SMOLLM2_CONTEXT, SMOLLM2_MODEL
-from tests.llm.helpers import http_json
+from tests.support.llm_servers import http_json
 
 pytestmark = pytest.mark.slow
 

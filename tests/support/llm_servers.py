@@ -1,4 +1,4 @@
-"""Helpers for the LLM tests: free ports, a real ``manage.py serve_llm`` subprocess, and small
+"""Model servers for tests: free ports, a real ``manage.py serve_llm`` subprocess, and small
 local HTTP servers that misbehave on purpose (garbage, slowness, errors: no real server does that
 on demand). Talks HTTP with the standard library only; httpx stays inside
 docproc/pipeline/llm/client.py.
@@ -21,8 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
+from tests.support.paths import ARTIFACTS, REPO
 
 # No proxy from the environment may see test traffic to 127.0.0.1.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -1,5 +1,6 @@
-"""Start and stop a real ``celery -A workers worker`` process — for tests, benchmarks and
-development tools that need the same worker production runs, not an in-process imitation."""
+"""Start and stop a real ``celery -A workers worker`` process, for the tests and benchmarks that
+need the same worker production runs, not an in-process imitation. It lives with the tests, not
+in ``workers/``: production never starts a worker this way (compose.yaml and scripts/run.sh do)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from celery.utils.nodenames import host_format
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 class WorkerProcess:

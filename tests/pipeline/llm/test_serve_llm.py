@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from docproc.management.commands.serve_llm import local_bind_address
 from docproc.pipeline.llm import server as llm_server
 from docproc.pipeline.llm.client import client_from_settings
-from tests.llm.helpers import FakeServer, ServeLLMProcess, answers_health, pick_free_port
+from tests.support.llm_servers import FakeServer, ServeLLMProcess, answers_health, pick_free_port
 
 
 @pytest.mark.parametrize(

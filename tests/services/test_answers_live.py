@@ -9,9 +9,9 @@ import pytest
 from docproc.models import Summary
 from docproc.pipeline.llm.client import LLMClient
 from docproc.services import answers, extraction, summaries
-from tests.answers.test_prompts import HOSTILE
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import pick_free_port
+from tests.pipeline.answer.test_prompts import HOSTILE
+from tests.support.llm_servers import pick_free_port
 
 pytestmark = pytest.mark.django_db
 

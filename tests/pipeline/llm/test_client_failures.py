@@ -1,7 +1,7 @@
 """How the client fails: locally for bad requests, LLMUnavailableError (after bounded retries,
 quickly) for a server that is down, slow or failing, LLMResponseError for 200s it cannot use, and
 LLMError with the server's message for other refusals. The misbehaving servers are small local
-HTTP servers (tests.llm.helpers.FakeServer): no real server misbehaves on demand."""
+HTTP servers (tests.support.llm_servers.FakeServer): no real server misbehaves on demand."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from docproc.pipeline.llm.client import (
     LLMUnavailableError,
 )
 from docproc.pipeline.types import TransientError
-from tests.llm.helpers import FakeServer, completion_body, llamacpp_routes, pick_free_port
+from tests.support.llm_servers import FakeServer, completion_body, llamacpp_routes, pick_free_port
 
 HELLO = [ChatMessage("user", "hi")]
 TIMEOUT_S = 0.5

@@ -11,7 +11,7 @@ import pytest
 from docproc.pipeline.llm.client import LLMClient
 from docproc.services import summaries
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import FakeServer, completion_body, llamacpp_routes
+from tests.support.llm_servers import FakeServer, completion_body, llamacpp_routes
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from dataclasses import replace
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,7 @@ from docproc.pipeline.ingest.parse import parse_document
 from docproc.pipeline.ingest.parse.office import parse_office
 from docproc.pipeline.types import PageText, UnsupportedDocumentError
 from tests.factories.files import make_docx, make_eml, make_pptx, make_xlsx, truncate
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def block_texts(page: PageText) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from docproc.services import answers, extraction, routing, summaries
 from tests.conftest import TINY_LARGE_MODEL, TINY_MODEL
 from tests.factories.files import make_text_pdf
-from tests.llm.helpers import FakeServer, llamacpp_routes, pick_free_port
+from tests.support.llm_servers import FakeServer, llamacpp_routes, pick_free_port
 
 pytestmark = pytest.mark.django_db
 
