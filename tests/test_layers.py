@@ -1,106 +1,13 @@
 """The layout's two rules, checked on the source: imports go downward (front doors and tasks ->
 services -> pipeline and models -> configuration), and no module imports itself back through
-others (no import circle). Read from the code with ``ast``, so a new module is covered the day
-it is added; imports made only for type checking (``if TYPE_CHECKING:``) do not count."""
+others (no import circle). The graph is read from the code (``tests/support/import_graph.py``),
+so a new module is covered the day it is added."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("docproc", "workers")
-
-# Lower numbers are lower layers; a module may import its own layer and those below.
-LAYERS = {
-    "docproc.settings": 0,
-    "docproc.env": 0,
-    "docproc.task_queues": 0,
-    "docproc.celery_app": 0,
-    "docproc.pipeline": 1,
-    "docproc.models": 1,
-    "docproc.services": 2,
-    "docproc.api": 3,
-    "docproc.web": 3,
-    "docproc.console": 3,
-    "docproc.management": 3,
-    "docproc.admin": 3,
-    "docproc.urls": 3,
-    "docproc.wsgi": 3,
-    "docproc.apps": 3,
-    "workers": 3,
-}
-# Within a layer, what one part may not import: the pipeline never touches the ORM.
-FORBIDDEN = {"docproc.pipeline": ("docproc.models",)}
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def sources() -> dict[str, Path]:
-    found = {}
-    for package in PACKAGES:
-        for path in (REPO / package).rglob("*.py"):
-            if "migrations" not in path.parts:
-                found[module_name(path)] = path
-    return found
-
-
-def _type_checking_only(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    while node in parents:
-        node = parents[node]
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            return True
-    return False
-
-
-def imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """The project modules ``name`` imports (anywhere in it, functions included)."""
-    tree = ast.parse(path.read_text(), str(path))
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if _type_checking_only(node, parents):
-            continue
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
-        else:
-            continue
-        for target in targets:
-            # The longest project module the target names ("docproc.pipeline.embed.embed_texts"
-            # -> "docproc.pipeline.embed").
-            while target and target not in known:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                found.add(target)
-                break
-    return found
-
-
-def graph() -> dict[str, set[str]]:
-    found = sources()
-    known = set(found)
-    return {name: imports(name, path, known) for name, path in found.items()}
-
-
-def layer(name: str) -> tuple[str, int] | None:
-    for prefix in sorted(LAYERS, key=len, reverse=True):
-        if name == prefix or name.startswith(prefix + "."):
-            return prefix, LAYERS[prefix]
-    return None
+from tests.support.import_graph import PACKAGES, circles, graph, layer, sources, upward_imports
 
 
 def test_every_module_has_a_layer():
@@ -108,51 +15,7 @@ def test_every_module_has_a_layer():
 
 
 def test_imports_go_downward():
-    upward = []
-    for name, targets in graph().items():
-        own = layer(name)
-        for target in targets:
-            theirs = layer(target)
-            if own is None or theirs is None:
-                continue
-            if theirs[1] > own[1] or any(target.startswith(f) for f in FORBIDDEN.get(own[0], ())):
-                upward.append(f"{name} -> {target}")
-    assert sorted(upward) == []
-
-
-def circles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    groups = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in edges.get(node, ()):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                groups.append(sorted(group))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
-    return groups
+    assert upward_imports(graph()) == []
 
 
 def test_no_module_imports_itself_back_through_others():
@@ -168,3 +31,8 @@ def test_no_module_imports_itself_back_through_others():
 )
 def test_circles_are_found(edges, expected):
     assert circles(edges) == expected
+
+
+def test_an_upward_import_is_found():
+    edges = {"docproc.pipeline.embed": {"docproc.services.retrieval"}, "docproc.api.views": set()}
+    assert upward_imports(edges) == ["docproc.pipeline.embed -> docproc.services.retrieval"]
