@@ -17,7 +17,6 @@ import numpy as np
 
 from docproc.pipeline.model_files import (
     EMBEDDING_DIMENSION,
-    embedding_model_id,
     embedding_model_path,
 )
 
@@ -70,7 +69,3 @@ def embed_texts(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
 def embed_query(text: str) -> np.ndarray:
     """Embed one query; returns a (1, 384) float32 unit vector."""
     return embed_texts([text], batch_size=1)
-
-
-def model_id() -> str:
-    return embedding_model_id()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import replace
 
@@ -11,9 +10,9 @@ import pytest
 
 from docproc.models import Chunk, Document, DocumentStatus
 from docproc.pipeline.embed import embed_texts
-from docproc.pipeline.model_files import embedding_model_id
 from docproc.pipeline.types import Passage
 from docproc.services import dense_search, indexes, matters, retrieval
+from tests.factories.rows import make_chunk, make_document
 
 pytestmark = pytest.mark.django_db
 
@@ -50,32 +49,10 @@ def statement_of(code: str) -> str:
 
 def add_document(matter, filename: str, texts: list[str], status=DocumentStatus.INDEXED):
     """A document whose page ``n`` holds ``texts[n - 1]`` as one chunk, embedded for real."""
-    document = Document.objects.create(
-        matter=matter,
-        sha256=hashlib.sha256(f"{matter.pk}/{filename}".encode()).hexdigest(),
-        filename=filename,
-        file_type="txt",
-        size_bytes=sum(len(t) for t in texts),
-        status=status,
-        page_count=len(texts),
-        chunk_count=len(texts),
-    )
-    model = embedding_model_id()
-    Chunk.objects.bulk_create(
-        Chunk(
-            document=document,
-            ordinal=n,
-            page=n + 1,
-            char_start=0,
-            char_end=len(text),
-            text=text,
-            token_count=0,
-            text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            embedding=vector.tobytes(),
-            embedding_model=model,
-        )
-        for n, (text, vector) in enumerate(zip(texts, embed_texts(texts), strict=True))
-    )
+    document = make_document(matter, filename, pages=texts, status=status)
+    for number, vector in enumerate(embed_texts(texts), start=1):
+        make_chunk(document, page=number, ordinal=number - 1, embedding=vector)
+    Document.objects.filter(pk=document.pk).update(chunk_count=len(texts))
     return document
 
 
