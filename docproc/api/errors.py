@@ -193,16 +193,20 @@ def json_exception_handler(exc: Exception, context: dict) -> Response:
         body = error_body(code, _first_error(errors), errors=errors)
     else:
         body = error_body(code, _as_text(exc.detail))
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["wait_seconds"] = math.ceil(exc.wait)  # as in DRF's detail; never 0 while waiting
+    # Both are set on the instance, not declared on the class (nor in the stubs): ``wait`` by
+    # Throttled.__init__, ``auth_header`` by APIView.handle_exception for a 401 challenge.
+    wait: float | None = getattr(exc, "wait", None)
+    auth_header: str | None = getattr(exc, "auth_header", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["wait_seconds"] = math.ceil(wait)  # as in DRF's detail; never 0 while waiting
 
     headers = {}
     if isinstance(exc, TemporarilyUnavailableError):
         headers["Retry-After"] = "5"
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(math.ceil(exc.wait))
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if wait:
+        headers["Retry-After"] = str(math.ceil(wait))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -21,6 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,7 +51,8 @@ class ApiView(APIView):
     permission_classes = [IsAuthenticated, TokenHasScope]
     scopes: dict[str, str] = {}
 
-    def get_authenticate_header(self, request) -> str | None:
+    # DRF's own returns None too when no authenticator has a challenge; its stubs say ``str``.
+    def get_authenticate_header(self, request: Request) -> str | None:  # type: ignore[override]
         for authenticator in self.get_authenticators():
             header = authenticator.authenticate_header(request)
             if header:
@@ -92,7 +94,7 @@ class MatterListView(ApiView):
     def get(self, request):
         matters = _matters_with_role(request.user).order_by("slug")
         paginator = MatterPagination()
-        page = paginator.paginate_queryset(matters, request, view=self)
+        page: list[Matter] | None = paginator.paginate_queryset(matters, request, view=self)
         return paginator.get_paginated_response(serializers.MatterSerializer(page, many=True).data)
 
 
@@ -215,6 +217,7 @@ class DocumentChunksView(ApiView):
         chunks = document.chunks.order_by("ordinal").defer("embedding")
         paginator = ChunkPagination()
         page = paginator.paginate_queryset(chunks, request, view=self)
+        assert page is not None  # None only for a paginator without a page size
         audit.record(
             request.user,
             audit.Action.VIEW_DOCUMENT,

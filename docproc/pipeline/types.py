@@ -74,7 +74,7 @@ class Passage:
     score: float = 0.0
     id: int = 0
 
-    def as_hit(self) -> dict:
+    def as_hit(self) -> dict[str, int | float | str]:
         """The passage as a search result (the API's and the audit's shape)."""
         return {
             "document": self.document,

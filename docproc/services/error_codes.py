@@ -39,7 +39,7 @@ class Failure:
     detail: str  # in words, never a server's address or a trace
     field: str | None = None  # the request field at fault, if one is (the API lists it)
 
-    def as_error(self) -> dict:
+    def as_error(self) -> dict[str, str]:
         """The API's error body ``{"code", "detail"}`` (a job's ``error``)."""
         return {"code": self.code, "detail": self.detail}
 

@@ -11,9 +11,11 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from docproc.models import Chunk, Document, DocumentStatus, Matter, Page
@@ -54,7 +56,9 @@ class Submission:
     created: bool
 
 
-def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) -> Submission:
+def submit(
+    matter: Matter, filename: str, pieces: Iterable[bytes], user: audit.Actor = None
+) -> Submission:
     """Store an upload and, if it is new to the matter, queue it for processing after commit.
 
     The same bytes uploaded to the same matter return the existing document. Bytes that are not
@@ -100,7 +104,7 @@ def submit(matter: Matter, filename: str, pieces: Iterable[bytes], user=None) ->
     return Submission(document, created=created)
 
 
-def _record_upload(user, document: Document, filename: str, created: bool) -> None:
+def _record_upload(user: audit.Actor, document: Document, filename: str, created: bool) -> None:
     audit.record(
         user,
         audit.Action.UPLOAD,
@@ -117,7 +121,7 @@ def _record_upload(user, document: Document, filename: str, created: bool) -> No
     )
 
 
-def supply_password(document: Document, password: str, user=None) -> None:
+def supply_password(document: Document, password: str, user: audit.Actor = None) -> None:
     """Give an encrypted PDF its password and queue it again. The password is kept only until
     parsing has used it (and is never recorded)."""
     with transaction.atomic():
@@ -128,7 +132,7 @@ def supply_password(document: Document, password: str, user=None) -> None:
         audit.record(user, audit.Action.PASSWORD_SUPPLIED, target=document)
 
 
-def reprocess(document: Document, user=None) -> None:
+def reprocess(document: Document, user: audit.Actor = None) -> None:
     """Queue a failed document again (e.g. after OCR was installed or a transient failure)."""
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(status=DocumentStatus.RECEIVED, reason="")
@@ -235,11 +239,15 @@ def parse(document_id: int) -> bool:
     return True
 
 
-def _page_key(page: Page) -> tuple:
+# A page as compared between the database and a parse: number, text, source, blocks.
+_PageKey: TypeAlias = tuple[int, str, str, list[list[object]]]
+
+
+def _page_key(page: Page) -> _PageKey:
     return (page.number, page.text, page.source, [list(b) for b in page.blocks])
 
 
-def _parsed_key(page: PageText) -> tuple:
+def _parsed_key(page: PageText) -> _PageKey:
     return (
         page.number,
         page.text,
@@ -346,7 +354,7 @@ def _sha(text: str) -> str:
 # --- embed -----------------------------------------------------------------------------------
 
 
-def _unembedded(document_id: int):
+def _unembedded(document_id: int) -> QuerySet[Chunk]:
     return Chunk.objects.filter(document_id=document_id).exclude(
         embedding_model=embedding_model_id(), embedding__isnull=False
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,9 @@ from django.utils import timezone
 from docproc.models import Document, Job, JobKind, JobStatus
 from docproc.pipeline.llm.client import LLMError
 from docproc.services import audit, dispatch, error_codes, extraction, summaries
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +31,7 @@ def enqueue_job(job_id: str) -> None:
     dispatch.send(dispatch.RUN_JOB, job_id)
 
 
-def submit(user, document: Document, kind: str, params: dict) -> Job:
+def submit(user: User, document: Document, kind: str, params: dict[str, Any]) -> Job:
     """A queued job of ``kind`` on ``document`` for ``user``; the worker gets it after commit."""
     with transaction.atomic():
         job = Job.objects.create(user=user, document=document, kind=JobKind(kind), params=params)
@@ -37,7 +41,7 @@ def submit(user, document: Document, kind: str, params: dict) -> Job:
     return job
 
 
-def _perform(job: Job) -> dict:
+def _perform(job: Job) -> dict[str, Any]:
     """Run the job's service and audit it for the user who asked (as the endpoint would)."""
     document = job.document
     if job.kind == JobKind.SUMMARY:
@@ -66,7 +70,11 @@ def run(job_id: str | uuid.UUID) -> Job | None:
     return job
 
 
-def finish(job_id, result: dict | None = None, error: dict | None = None) -> None:
+def finish(
+    job_id: str | uuid.UUID,
+    result: dict[str, Any] | None = None,
+    error: dict[str, str] | None = None,
+) -> None:
     """Record a job's outcome (a result, or an error body)."""
     Job.objects.filter(pk=job_id).update(
         status=JobStatus.FAILED if error is not None else JobStatus.SUCCEEDED,

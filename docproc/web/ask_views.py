@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
@@ -55,7 +56,7 @@ def ask(request, matter_id: int):
         .filter(matter=matter, status=DocumentStatus.INDEXED)
         .order_by("filename", "pk")
     )
-    context = {
+    context: dict[str, Any] = {
         "matter": matter,
         "documents": documents,
         "document_names": {document.pk: document.filename for document in documents},

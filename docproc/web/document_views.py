@@ -8,6 +8,8 @@ current model and prompt, and the latest extraction the user ran.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -27,6 +29,17 @@ PAGES_PER_SCREEN = 10
 LLM_MIN_ROLE = Role.VIEWER
 
 
+@dataclass(frozen=True, slots=True)
+class ShownPage:
+    """A page as the template shows it; ``parts`` is (before, passage, after) on the page
+    whose cited passage is highlighted, else None."""
+
+    number: int
+    text: str
+    source: str
+    parts: tuple[str, str, str] | None = None
+
+
 @require_safe
 @login_required
 def document_detail(request, document_id: int):
@@ -37,10 +50,16 @@ def document_detail(request, document_id: int):
     target = _int_param(request, "page", 1)
     first = ((max(target, 1) - 1) // PAGES_PER_SCREEN) * PAGES_PER_SCREEN + 1
     last = first + PAGES_PER_SCREEN - 1
-    pages = list(document.pages.filter(number__gte=first, number__lte=last).order_by("number"))
     start, end = _int_param(request, "start", None), _int_param(request, "end", None)
-    for page in pages:
-        page.parts = _highlight(page.text, start, end) if page.number == target else None
+    pages = [
+        ShownPage(
+            page.number,
+            page.text,
+            page.source,
+            _highlight(page.text, start, end) if page.number == target else None,
+        )
+        for page in document.pages.filter(number__gte=first, number__lte=last).order_by("number")
+    ]
     audit.record(
         request.user,
         audit.Action.VIEW_DOCUMENT,
@@ -62,7 +81,12 @@ def document_detail(request, document_id: int):
         "indexed": indexed,
         "can_run": indexed and document.matter.allows(request.user, LLM_MIN_ROLE),
         "summary": summary_view(summary) if summary else None,
-        "fields": fields_view(document.pk, fields_job.result) if fields_job else None,
+        # Never null: _shown_extraction only finds jobs with a result.
+        "fields": (
+            fields_view(document.pk, fields_job.result)
+            if fields_job and fields_job.result is not None
+            else None
+        ),
         "fields_job": fields_job,
         "schemas": [(name, human_name(name)) for name in extraction.builtin_schemas()],
         "schema_fields": schema_fields(),
@@ -106,7 +130,7 @@ def _shown_extraction(user, document: Document) -> Job | None:
         .order_by(F("finished_at").desc(nulls_last=True), "-created_at")
         .first()
     )
-    if job is not None:
+    if job is not None and job.result is not None:  # never null: filtered above
         audit.record(
             user,
             audit.Action.VIEW_DOCUMENT,
@@ -142,7 +166,7 @@ def linked_citation(citation: dict) -> dict:
 def summary_statements(statements: list[str], citations: list[dict]) -> list[dict]:
     """The summary's statements, each with its own citations (linked) and whether all of them
     (at least one) were verified against that statement's words."""
-    shown = [{"text": text, "citations": []} for text in statements]
+    shown: list[dict[str, Any]] = [{"text": text, "citations": []} for text in statements]
     for citation in citations:
         index = citation.get("statement")
         if isinstance(index, int) and 0 <= index < len(shown):

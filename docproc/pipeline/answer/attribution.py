@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from docproc.pipeline.answer import relevance
 from docproc.pipeline.answer.citations import content_words, locate_quote, statement_support
@@ -43,7 +44,7 @@ class Citation:
     reason: str = ""
     statement: int = 0  # index into AttributedText.statements
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

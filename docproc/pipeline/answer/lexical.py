@@ -173,14 +173,14 @@ class LexicalIndex:
         terms_per_word = np.array([len(t) for t in terms_of_word], dtype=np.int64)
         word_term_start = np.concatenate(([0], np.cumsum(terms_per_word)[:-1])).astype(np.int64)
         flat_terms = np.fromiter(chain.from_iterable(terms_of_word), dtype=np.int64)
-        words = np.asarray(occurrences, dtype=np.int64)
-        per_occurrence = terms_per_word[words]
+        occurrence_words = np.asarray(occurrences, dtype=np.int64)
+        per_occurrence = terms_per_word[occurrence_words]
         total = int(per_occurrence.sum())
         # Position of each term occurrence within its word's term list.
         offset = np.arange(total) - np.repeat(
             np.cumsum(per_occurrence) - per_occurrence, per_occurrence
         )
-        rows = flat_terms[np.repeat(word_term_start[words], per_occurrence) + offset]
+        rows = flat_terms[np.repeat(word_term_start[occurrence_words], per_occurrence) + offset]
         text_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), words_per_text)
         chunk_of = np.repeat(text_of_word, per_occurrence)
         lengths = np.bincount(chunk_of, minlength=len(texts)).astype(np.float64)

@@ -7,7 +7,8 @@ the system message says that anything inside a fence is material to analyse, not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from docproc.pipeline.llm.client import ChatMessage
 from docproc.pipeline.types import Passage
@@ -69,7 +70,7 @@ def summary_messages(evidence: Sequence[Passage], *, partial: bool) -> list[Chat
 
 
 def extraction_messages(
-    schema_title: str, field: tuple[str, dict] | None, evidence: Sequence[Passage]
+    schema_title: str, field: tuple[str, Mapping[str, Any]] | None, evidence: Sequence[Passage]
 ) -> list[ChatMessage]:
     """The prompt for one field. The documents come before the field, so the prompts for a
     document's fields share their prefix and the server reuses its cache between them."""

@@ -15,7 +15,14 @@ Callers import this package (``from docproc.services import audit``) and use the
 
 from docproc.models import AuditEvent
 from docproc.models.audit import Action
-from docproc.services.audit.chain import ChainStatus, jsonable, record, verify_chain
+from docproc.services.audit.chain import (
+    ChainStatus,
+    JsonValue,
+    Target,
+    jsonable,
+    record,
+    verify_chain,
+)
 from docproc.services.audit.commands import as_command
 from docproc.services.audit.console import (
     AuditFilter,
@@ -27,6 +34,7 @@ from docproc.services.audit.console import (
 )
 from docproc.services.audit.context import (
     REQUEST_ID,
+    Actor,
     RequestContext,
     bind,
     bound,
@@ -48,12 +56,15 @@ from docproc.services.audit.events import (
 __all__ = [
     "REQUEST_ID",
     "Action",
+    "Actor",
     "AuditEvent",
     "AuditFilter",
     "AuditFilterError",
     "ChainStatus",
     "Export",
+    "JsonValue",
     "RequestContext",
+    "Target",
     "as_command",
     "bind",
     "bound",

@@ -15,25 +15,35 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from docproc.models import AuditEvent, Document, Matter
 from docproc.models.audit import GENESIS_HASH, Action
-from docproc.services.audit.context import RequestContext, current_context
+from docproc.services.audit.context import Actor, RequestContext, current_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# What ``jsonable`` returns: JSON data as jsonb stores it.
+JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+# What an event is about: a model instance, or a ``(type, id)`` pair for one that is gone.
+Target: TypeAlias = models.Model | tuple[str, object] | None
 
 # One key for the whole log: every append takes it until its transaction ends.
 _LOCK_KEY = int.from_bytes(hashlib.sha256(b"docproc.audit").digest()[:8], "big", signed=True)
 
 
-def _text(value, limit: int | None = None) -> str:
+def _text(value: object, limit: int | None = None) -> str:
     """Text both databases store and return unchanged (no NUL, no lone surrogates)."""
     text = str(value).replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     return text[:limit] if limit else text
 
 
-def jsonable(value):
+def jsonable(value: object) -> JsonValue:
     """``value`` as JSON data that PostgreSQL's jsonb returns exactly as given (so the hash
     computed before the insert matches the row read back): string keys, finite floats without
     an exponent form jsonb would rewrite, text for anything else (dates, decimals, ids)."""
@@ -58,7 +68,7 @@ def jsonable(value):
     return _text(value)
 
 
-def _actor_name(user, context: RequestContext) -> str:
+def _actor_name(user: User | None, context: RequestContext) -> str:
     if user is not None:
         return _text(user.get_username(), 150)
     if context.system_actor:
@@ -66,16 +76,17 @@ def _actor_name(user, context: RequestContext) -> str:
     return "anonymous" if context.request_id else "system"
 
 
-def _target(target) -> tuple[str, str]:
+def _target(target: Target) -> tuple[str, str]:
     if target is None:
         return "", ""
     if isinstance(target, models.Model):
-        return target._meta.model_name, _text(target.pk, 64)
+        # A concrete model always has a name; the stubs allow None for an unprepared Options.
+        return target._meta.model_name or "", _text(target.pk, 64)
     kind, identifier = target
     return _text(kind, 50), _text(identifier, 64)
 
 
-def _matter_of(matter, target) -> Matter | None:
+def _matter_of(matter: Matter | None, target: Target) -> Matter | None:
     if matter is None and isinstance(target, Document):
         return target.matter
     return matter
@@ -90,12 +101,12 @@ def lock() -> None:
 
 
 def record(
-    actor,
+    actor: Actor,
     action: str,
     *,
     matter: Matter | None = None,
-    target=None,
-    details: Mapping | None = None,
+    target: Target = None,
+    details: Mapping[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain and return it.
 
@@ -108,8 +119,7 @@ def record(
     user = actor if actor is not None and actor.is_authenticated else None
     matter = _matter_of(matter, target)
     target_type, target_id = _target(target)
-    event = AuditEvent(
-        at=None,
+    event = AuditEvent(  # ``at`` is set under the append lock, below
         actor=user,
         actor_name=_actor_name(user, context),
         action=str(Action(action)),
@@ -138,7 +148,7 @@ class ChainStatus:
     first_broken_seq: int | None = None
     problem: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from docproc.models import AuditEvent
 from docproc.models.audit import Action
 from docproc.services.audit.chain import lock, record
+from docproc.services.audit.context import Actor
 
 
 class AuditFilterError(ValueError):
@@ -38,7 +39,7 @@ class AuditFilter:
     PARAMS = ("user", "matter", "action", "from", "to")
 
     @classmethod
-    def from_params(cls, params: Mapping) -> AuditFilter:
+    def from_params(cls, params: Mapping[str, str]) -> AuditFilter:
         """From query parameters ``user``, ``matter``, ``action``, ``from``, ``to`` (ISO 8601
         date or date and time; without an offset, in the server's time zone)."""
         errors: dict[str, str] = {}
@@ -48,7 +49,7 @@ class AuditFilter:
         action = (params.get("action") or "").strip()
         if action and action not in Action.values and "action" not in errors:
             errors["action"] = f"{action!r} is not an audited action."
-        times = {}
+        times: dict[str, datetime | None] = {}
         for name in ("from", "to"):
             raw = (params.get(name) or "").strip()
             times[name] = None
@@ -71,7 +72,7 @@ class AuditFilter:
             until=times["to"],
         )
 
-    def apply(self, events: QuerySet) -> QuerySet:
+    def apply(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         if self.user:
             events = events.filter(actor_name=self.user)
         if self.matter:
@@ -95,11 +96,11 @@ class AuditFilter:
         }
         return {k: v for k, v in values.items() if v}
 
-    def events(self) -> QuerySet:
+    def events(self) -> QuerySet[AuditEvent]:
         return self.apply(AuditEvent.objects.all())
 
 
-def can_view(user) -> bool:
+def can_view(user: Actor) -> bool:
     """Administrators: superusers, or users granted ``docproc.view_auditevent``."""
     return bool(
         user is not None and user.is_authenticated and user.has_perm("docproc.view_auditevent")
@@ -111,12 +112,12 @@ class Export:
     """A snapshot of the filtered records up to ``through_seq`` (taken before the export's own
     record was added), and how many there are."""
 
-    events: QuerySet
+    events: QuerySet[AuditEvent]
     rows: int
     through_seq: int
 
 
-def export(actor, filters: AuditFilter, fmt: str) -> Export:
+def export(actor: Actor, filters: AuditFilter, fmt: str) -> Export:
     """Fix the set of records an export holds and record the export itself (with the filters
     and the row count) before a single row leaves."""
     with transaction.atomic():
@@ -137,7 +138,7 @@ def export(actor, filters: AuditFilter, fmt: str) -> Export:
     return Export(events, rows, head)
 
 
-def export_line(event: AuditEvent) -> dict:
+def export_line(event: AuditEvent) -> dict[str, object]:
     """One record as exported: exactly what its hash covers, plus the hash, so anyone holding
     an unfiltered export can recompute the chain."""
     return {**event.content(), "hash": event.hash}

@@ -9,6 +9,14 @@ import re
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# Who does what is audited, as every front door has it: a request's user (signed in or not),
+# a job's user, or None for the system (a command, a worker) or a failed sign-in.
+Actor: TypeAlias = "User | AnonymousUser | None"
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -31,12 +39,12 @@ def current_context() -> RequestContext:
     return _context.get() or RequestContext()
 
 
-def bind(context: RequestContext) -> Token:
+def bind(context: RequestContext) -> Token[RequestContext | None]:
     """Make ``context`` the current one (until ``unbind`` with the token returned)."""
     return _context.set(context)
 
 
-def unbind(token: Token) -> None:
+def unbind(token: Token[RequestContext | None]) -> None:
     _context.reset(token)
 
 

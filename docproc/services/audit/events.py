@@ -3,18 +3,31 @@ the ``record_*`` helpers (and the denials) that the front doors, jobs and comman
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import transaction
 
-from docproc.models import AuditEvent, Document, Matter
+from docproc.models import AuditEvent, Document, Matter, Membership
 from docproc.models.audit import Action
 from docproc.pipeline.llm.client import Usage
-from docproc.services.audit.chain import record
-from docproc.services.audit.context import current_context
+from docproc.pipeline.types import Passage
+from docproc.services.audit.chain import Target, record
+from docproc.services.audit.context import Actor, current_context
+
+if TYPE_CHECKING:
+    from docproc.services.answers import Answer
 
 
-def denied(actor, *, reason: str, status: int, matter=None, target=None, **details) -> AuditEvent:
+def denied(
+    actor: Actor,
+    *,
+    reason: str,
+    status: int,
+    matter: Matter | None = None,
+    target: Target = None,
+    **details: object,
+) -> AuditEvent:
     """Record an access denial (in its own savepoint: the request that was refused does not
     commit anything else)."""
     current_context().denial_recorded = True
@@ -28,7 +41,9 @@ def denied(actor, *, reason: str, status: int, matter=None, target=None, **detai
         )
 
 
-def hidden_object_denied(actor, model: type[models.Model], object_id) -> AuditEvent | None:
+def hidden_object_denied(
+    actor: Actor, model: type[Matter] | type[Document], object_id: int
+) -> AuditEvent | None:
     """A user asked for a matter or document they may not see (no membership, or outside their
     token's matters) and was told it does not exist (404): record that, if the object exists.
     Unknown ids are not denials."""
@@ -41,7 +56,7 @@ def hidden_object_denied(actor, model: type[models.Model], object_id) -> AuditEv
     )
 
 
-def hidden_documents_denied(actor, document_ids) -> AuditEvent | None:
+def hidden_documents_denied(actor: Actor, document_ids: Iterable[int]) -> AuditEvent | None:
     """A question narrowed to documents the user may not see: record one denial naming those
     that exist outside the user's matters (None if there are none)."""
     visible = Document.objects.visible_to(actor).values("pk")
@@ -52,7 +67,14 @@ def hidden_documents_denied(actor, document_ids) -> AuditEvent | None:
     return denied(actor, reason="documents outside the user's matters", status=404, documents=ids)
 
 
-def record_membership(actor, membership, *, change: str, previous_role=None, **extra) -> AuditEvent:
+def record_membership(
+    actor: Actor,
+    membership: Membership,
+    *,
+    change: str,
+    previous_role: str | None = None,
+    **extra: object,
+) -> AuditEvent:
     """A membership added, its role changed, or removed (``change``)."""
     return record(
         actor,
@@ -69,7 +91,9 @@ def record_membership(actor, membership, *, change: str, previous_role=None, **e
     )
 
 
-def record_search(actor, matter: Matter, query: str, k: int, hits) -> AuditEvent:
+def record_search(
+    actor: Actor, matter: Matter, query: str, k: int, hits: Sequence[Passage]
+) -> AuditEvent:
     return record(
         actor,
         Action.SEARCH,
@@ -78,7 +102,14 @@ def record_search(actor, matter: Matter, query: str, k: int, hits) -> AuditEvent
     )
 
 
-def record_answer(actor, matter: Matter, answer, *, documents=None, streamed=False) -> AuditEvent:
+def record_answer(
+    actor: Actor,
+    matter: Matter,
+    answer: Answer,
+    *,
+    documents: Iterable[int] | None = None,
+    streamed: bool = False,
+) -> AuditEvent:
     """The question, the answer as shown, the chunks it was built from and what the model
     spent (``answer`` is a ``services.answers.Answer``)."""
     return record(
@@ -105,7 +136,9 @@ def record_answer(actor, matter: Matter, answer, *, documents=None, streamed=Fal
     )
 
 
-def record_summary(actor, document: Document, result: Mapping, **extra) -> AuditEvent:
+def record_summary(
+    actor: Actor, document: Document, result: Mapping[str, Any], **extra: object
+) -> AuditEvent:
     """A summary shown or made, with what the model spent on it (none for one from the cache);
     ``extra``: e.g. the job that made it."""
     return record(
@@ -125,7 +158,9 @@ def record_summary(actor, document: Document, result: Mapping, **extra) -> Audit
     )
 
 
-def record_extraction(actor, document: Document, result: Mapping, **extra) -> AuditEvent:
+def record_extraction(
+    actor: Actor, document: Document, result: Mapping[str, Any], **extra: object
+) -> AuditEvent:
     """Which fields were extracted and verified; not their values (they stay in the document).
     ``extra``: e.g. the job that ran it."""
     return record(

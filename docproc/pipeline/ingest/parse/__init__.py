@@ -23,14 +23,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _parse_pdf(data: bytes, file_type: str, filename: str, password, max_pages, ocr):
+def _parse_pdf(
+    data: bytes,
+    file_type: str,
+    filename: str,
+    password: str | None,
+    max_pages: int,
+    ocr: OcrEngine | None,
+) -> ParsedDocument:
     # Imported on first use: each parser loads its engine library when it is imported.
     from docproc.pipeline.ingest.parse.pdf import parse_pdf
 
     return parse_pdf(data, password, max_pages, ocr)
 
 
-def _parse_office(data: bytes, file_type: str, filename: str, password, max_pages, ocr):
+def _parse_office(
+    data: bytes,
+    file_type: str,
+    filename: str,
+    password: str | None,
+    max_pages: int,
+    ocr: OcrEngine | None,
+) -> ParsedDocument:
     from docproc.pipeline.ingest.parse.office import parse_office
 
     parsed = parse_office(data, file_type, filename)
@@ -39,8 +53,11 @@ def _parse_office(data: bytes, file_type: str, filename: str, password, max_page
     return parsed
 
 
+# A parser: (data, file type, file name, password, max pages, OCR engine) -> pages.
+Parser = Callable[[bytes, str, str, "str | None", int, "OcrEngine | None"], ParsedDocument]
+
 # Each parser by the name ``FileType.parser`` gives it in ``ingest.file_types``.
-PARSERS: dict[str, Callable[..., ParsedDocument]] = {
+PARSERS: dict[str, Parser] = {
     "pdf": _parse_pdf,
     "office": _parse_office,
 }
