@@ -227,3 +227,38 @@ LLM_SERVE_CTX = env_int("DOCPROC_LLM_SERVE_CTX", 8192)
 # One thread: with two, llama.cpp stalls whenever the worker busies a core (1-8 tok/s).
 LLM_SERVE_THREADS = env_int("DOCPROC_LLM_SERVE_THREADS", 1)
 # End of LLM -----------------------------------------------------------------------------------
+
+# Audit ----------------------------------------------------------------------------------------
+# docproc/services/audit/: the hash chain, its head anchored outside the database, checkpoints,
+# and failures a client can repeat (bad tokens, failed sign-ins, refused requests) merged.
+# Every full verification (manage.py verify_audit, workers.tasks.verify_audit_chain) appends the
+# chain's head (seq, hash, time) to this file (O_APPEND, fsync'd): a copy outside the database,
+# so removing the newest records shows. Best on storage the database's users cannot write.
+AUDIT_ANCHOR_FILE = env_path("DOCPROC_AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchor.jsonl")
+# Also send each anchored head to syslog: "host:port" (UDP), or a local socket ("/dev/log").
+# "" = the file only.
+AUDIT_SYSLOG_ADDRESS = env_str("DOCPROC_AUDIT_SYSLOG_ADDRESS", "")
+# How often beat runs that full verification (workers.tasks.verify_audit_chain), in seconds.
+AUDIT_VERIFY_INTERVAL_S = env_int("DOCPROC_AUDIT_VERIFY_INTERVAL_S", 3600)
+# Failed bearer tokens, failed sign-ins and refused requests (403) are counted per client
+# address in fixed windows of this many seconds: one audit record per window and address (it
+# carries the previous window's count); the rest only count.
+AUTH_FAILURE_WINDOW_S = env_int("DOCPROC_AUTH_FAILURE_WINDOW_S", 600)
+# Beyond this many failed bearer tokens from one address in a window: 429 until it ends (a valid
+# token still passes: tokens cannot be guessed, and a neighbour must not lock a system out).
+TOKEN_FAILURES_PER_ADDRESS = env_int("DOCPROC_TOKEN_FAILURES_PER_ADDRESS", 20)
+# After this many failed sign-ins for one user name, or from one address, in a window, sign-in
+# is refused (even with the right password) until the window ends.
+SIGN_IN_FAILURES_PER_USERNAME = env_int("DOCPROC_SIGN_IN_FAILURES_PER_USERNAME", 5)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("DOCPROC_SIGN_IN_FAILURES_PER_ADDRESS", 20)
+# The password check, refused while locked out (so the admin's sign-in page is covered too).
+AUTHENTICATION_BACKENDS = ["docproc.web.sign_in.ThrottledModelBackend"]
+# A document's status read through the API (GET documents/{id}/) is recorded at most once per
+# user and document in this many seconds: polling does not fill the log.
+AUDIT_STATUS_VIEW_WINDOW_S = env_int("DOCPROC_AUDIT_STATUS_VIEW_WINDOW_S", 600)
+# The client's address comes from this header (e.g. X-Forwarded-For) only when the direct peer
+# is one of DOCPROC_TRUSTED_PROXIES (addresses or CIDRs); otherwise, and by default, the peer's
+# own address (REMOTE_ADDR).
+TRUSTED_PROXY_HEADER = env_str("DOCPROC_TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXIES = env_list("DOCPROC_TRUSTED_PROXIES", [])
+# End of Audit ---------------------------------------------------------------------------------

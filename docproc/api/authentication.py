@@ -7,6 +7,11 @@ it alone: an unknown, revoked or expired token is
 challenge. On success ``request.user`` is the token's user carrying the token as
 ``user.api_token`` (so ``visible_to`` narrows to a matter-limited token's matters) and
 ``request.auth`` is the token (whose scopes ``docproc.api.scopes`` checks).
+
+Failed tokens are counted per client address (``audit.flood``): the first of a window is
+recorded, the rest only counted; beyond ``DOCPROC_TOKEN_FAILURES_PER_ADDRESS`` a window, a
+failed token gets 429 ``throttled`` until the window ends. A valid token always passes (it
+cannot be guessed, and a neighbour at the same address must not lock a system out).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from docproc.services import audit, tokens
 KEYWORD = b"bearer"
 REFUSED_KEYWORD = b"basic"
 REALM = "api"
+TOO_MANY_FAILURES = "Too many failed tokens from your address; refused until the window ends."
 BASIC_REFUSED = (
     "HTTP Basic (a password) is not accepted by the API; send a bearer token "
     "(Authorization: Bearer dp_...) made on the API tokens page or with "
@@ -46,9 +52,16 @@ class BearerTokenAuthentication(BaseAuthentication):
         try:
             token = tokens.authenticate(plaintext)
         except tokens.TokenAuthenticationError as exc:
-            prefix = plaintext[:PREFIX_LENGTH] if plaintext.startswith(TOKEN_PREFIX) else ""
-            failure = {"method": "token", "prefix": prefix, "reason": str(exc)}
-            audit.record(None, audit.Action.SIGN_IN_FAILED, details=failure)
+            burst = audit.flood.count_failure(audit.flood.TOKEN)
+            if burst.to_record:
+                prefix = plaintext[:PREFIX_LENGTH] if plaintext.startswith(TOKEN_PREFIX) else ""
+                failure = {"method": "token", "prefix": prefix, "reason": str(exc)}
+                audit.record(
+                    None, audit.Action.SIGN_IN_FAILED, details={**failure, **burst.details()}
+                )
+            wait = audit.flood.token_refusal(burst)
+            if wait is not None:
+                raise exceptions.Throttled(wait, TOO_MANY_FAILURES) from exc
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         user = token.user
         # Request-scoped, not a field: models.matters.token_matter_ids reads it (getattr), so

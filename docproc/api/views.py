@@ -172,15 +172,24 @@ class MatterDocumentsView(ApiView):
 
 
 class DocumentDetailView(ApiView):
-    """``GET documents/{id}/``; ``DELETE`` removes it and everything derived (editor+)."""
+    """``GET documents/{id}/``; ``DELETE`` removes it and everything derived (editor+).
+
+    Reading the status is recorded once per user and document per
+    ``DOCPROC_AUDIT_STATUS_VIEW_WINDOW_S`` (a client polling until a document is indexed would
+    otherwise write a record per poll); reads of content (pages, original, summary) are
+    recorded every time."""
 
     scopes = {"GET": Scope.READ, "DELETE": Scope.WRITE}
 
     def get(self, request, document_id: int):
         document = document_for(request.user, document_id)
-        audit.record(
-            request.user, audit.Action.VIEW_DOCUMENT, target=document, details={"part": "status"}
-        )
+        if audit.flood.first_view_in_window(request.user.pk, document.pk):
+            audit.record(
+                request.user,
+                audit.Action.VIEW_DOCUMENT,
+                target=document,
+                details={"part": "status"},
+            )
         return Response(serializers.DocumentSerializer(document).data)
 
     def delete(self, request, document_id: int):

@@ -1,7 +1,7 @@
 """The ORM models: matters and who may see them, documents and what was derived from them, and
 the audit log."""
 
-from docproc.models.audit import AuditEvent
+from docproc.models.audit import AuditCheckpoint, AuditEvent
 from docproc.models.documents import (
     Chunk,
     DeletionReceipt,
@@ -16,6 +16,7 @@ from docproc.models.tokens import ApiToken, Scope
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "Chunk",
     "DeletionReceipt",

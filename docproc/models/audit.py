@@ -122,3 +122,26 @@ RECORD_FIELDS = [
     "prev_hash",
     "hash",
 ]
+
+
+class AuditCheckpoint(models.Model):
+    """The outcome of one full verification of the chain (``manage.py verify_audit`` or the
+    scheduled ``workers.tasks.verify_audit_chain``): up to which record (``seq``, ``hash``) the
+    chain was found intact, or where it broke. The console verifies only the records after the
+    newest intact checkpoint, instead of the whole chain on every page. Append-only on
+    PostgreSQL like the log itself (migration 0007)."""
+
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(db_index=True)
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField(default=0)
+    first_broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-verified_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{'intact' if self.ok else 'broken'} through #{self.seq} at {self.verified_at}"

@@ -23,9 +23,12 @@ def signed_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed, dispatch_uid="docproc.audit.sign_in_failed")
 def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
-    """The name tried is kept (the password never reaches here: Django masks it)."""
+    """The name tried is kept (the password never reaches here: Django masks it). Counted per
+    name and client address (``audit.flood``): only the address's first failure of a window is
+    recorded, with the previous window's count; the counts lock sign-in out (``sign_in``)."""
     field = get_user_model().USERNAME_FIELD
-    tried = credentials.get(field) or credentials.get("username") or ""
-    audit.record(
-        None, audit.Action.SIGN_IN_FAILED, details={"method": "password", "username": tried}
-    )
+    tried = str(credentials.get(field) or credentials.get("username") or "")
+    burst = audit.flood.count_sign_in_failure(tried)
+    if burst.to_record:
+        details = {"method": "password", "username": tried, **burst.details()}
+        audit.record(None, audit.Action.SIGN_IN_FAILED, details=details)

@@ -3,7 +3,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from docproc.web import ask_views, document_actions, document_views, matter_views, tokens
+from docproc.web import (
+    ask_views,
+    document_actions,
+    document_views,
+    matter_views,
+    sign_in,
+    tokens,
+)
 
 app_name = "web"
 
@@ -11,7 +18,7 @@ urlpatterns = [
     path("", matter_views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        sign_in.SignInView.as_view(
             template_name="registration/login.html", redirect_authenticated_user=True
         ),
         name="login",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -90,6 +91,43 @@ def test_reading_a_documents_status_is_recorded(api_as, viewer, make_document, m
         ADDRESS, REQUEST_ID,
     )  # fmt: skip
     assert record.details == {"part": "status"}
+
+
+def test_polling_a_documents_status_is_recorded_once_per_user_and_window(
+    api_as, viewer, editor, make_document
+):
+    document = make_document()
+    viewer_api, editor_api = api_as(viewer), api_as(editor)
+
+    statuses = [viewer_api.get(f"/api/v1/documents/{document.pk}/").status_code for _ in range(5)]
+    editor_api.get(f"/api/v1/documents/{document.pk}/")
+
+    assert statuses == [200] * 5
+    assert [r.actor_name for r in events("view_document")] == ["viewer", "editor"]
+
+
+def test_a_status_read_after_the_window_is_recorded_again(
+    api_as, viewer, make_document, settings
+):
+    settings.AUDIT_STATUS_VIEW_WINDOW_S = 1
+    document = make_document()
+    api = api_as(viewer)
+    api.get(f"/api/v1/documents/{document.pk}/")
+
+    time.sleep(1.1)
+    api.get(f"/api/v1/documents/{document.pk}/")
+
+    assert len(events("view_document")) == 2
+
+
+def test_every_read_of_a_page_is_recorded(api_as, viewer, make_document):
+    document = make_document(pages=["First page."])
+    api = api_as(viewer)
+
+    for _ in range(3):
+        api.get(f"/api/v1/documents/{document.pk}/pages/1/")
+
+    assert len(events("view_page")) == 3
 
 
 def test_reading_a_page_is_recorded_with_its_number(api_as, viewer, make_document):

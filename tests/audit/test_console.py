@@ -171,11 +171,45 @@ def test_the_older_records_link_keeps_the_filter_and_opens_the_next_page(superus
     assert seqs_on_page(second) == list(range(10, 0, -1))
 
 
-def test_the_list_states_that_the_chain_is_intact(superuser, history):
+def test_before_any_full_check_the_list_verifies_the_whole_chain(superuser, history):
     response = signed_in(superuser).get("/console/")
 
+    page = response.content.decode()
     assert response.context["chain"] == audit.ChainStatus(ok=True, checked=5)
-    assert "All 5 records verified: none altered, none removed." in response.content.decode()
+    assert "No full check yet." in page
+    assert "All 5 records verified: none altered, none removed." in page
+
+
+def test_the_list_shows_the_last_full_check_and_verifies_only_the_records_since(
+    superuser, history
+):
+    with recorded_at(at(6)):
+        audit.full_check()
+    for query in ("lease", "notice"):
+        audit.record(None, Action.SEARCH, details={"query": query})
+
+    response = signed_in(superuser).get("/console/")
+
+    page = response.content.decode()
+    assert response.context["chain"] == audit.ChainStatus(ok=True, checked=2)
+    assert (
+        "<strong>Last full check</strong> (2025-03-06 12:00:00 UTC): intact through record 5; "
+        "all 5 records verified, none altered, none removed."
+    ) in page
+    assert "The 2 records added since record 5 verified: none altered, none removed." in page
+
+
+def test_the_list_says_when_the_last_full_check_found_the_chain_broken(superuser, history):
+    tamper("UPDATE docproc_auditevent SET details = '{}' WHERE seq = 4")
+    with recorded_at(at(6)):
+        audit.full_check()
+
+    page = signed_in(superuser).get("/console/").content.decode()
+
+    assert (
+        "<strong>Last full check</strong> (2025-03-06 12:00:00 UTC): broken at record 4. "
+        "Record 4 was altered: its hash does not match its content."
+    ) in page
 
 
 def test_the_list_names_the_record_where_the_chain_breaks(superuser, history):

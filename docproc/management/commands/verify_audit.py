@@ -1,4 +1,5 @@
-"""manage.py verify_audit — check the audit log's hash chain; exit 1 if it is broken."""
+"""manage.py verify_audit — check the whole audit log's hash chain against the head anchored
+outside the database, record a checkpoint, anchor the new head; exit 1 if it is broken."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from docproc.services import audit
 
 class Command(BaseCommand):
     help = (
-        "Verify the audit log's hash chain and print "
-        '{"ok", "checked", "first_broken_seq", "problem"}; exit status 1 names a broken chain.'
+        "Verify the audit log's hash chain, compare its head with the last one anchored in "
+        "DOCPROC_AUDIT_ANCHOR_FILE (newest records removed: 'cut short'), record a checkpoint "
+        "and anchor the new head (file, and syslog if DOCPROC_AUDIT_SYSLOG_ADDRESS is set). "
+        'Prints {"ok", "checked", "first_broken_seq", "problem"}; exit status 1 names a broken '
+        "chain."
     )
 
     def handle(self, *args, **options) -> None:
-        status = audit.verify_chain()
+        status = audit.full_check()
         emit(self, status.as_dict())
         if not status.ok:
             sys.exit(1)

@@ -6,6 +6,12 @@ One module a job:
 - ``commands``: ``as_command``, which records what a management command does as
   ``system:<command>``;
 - ``chain``: appending an event (``record``) and verifying the chain (``verify_chain``);
+- ``anchor``: the chain's head appended to a file (and syslog) outside the database;
+- ``checks``: the full check (walk, compare with the anchor, checkpoint, anchor) and the
+  console's live check of the records after the newest checkpoint;
+- ``flood``: failures a client can repeat (bad tokens, failed sign-ins, refused requests)
+  merged into one record per window and address, the refusals they lead to, and status reads
+  recorded once a window;
 - ``events``: the per-feature records (``record_answer``, ``record_summary``, denials, ...),
   where the shape of each event's ``details`` is decided, once;
 - ``console``: what the audit console reads and exports.
@@ -15,14 +21,17 @@ Callers import this package (``from docproc.services import audit``) and use the
 
 from docproc.models import AuditEvent
 from docproc.models.audit import Action
+from docproc.services.audit import anchor, flood
 from docproc.services.audit.chain import (
     ChainStatus,
+    Head,
     JsonValue,
     Target,
     jsonable,
     record,
     verify_chain,
 )
+from docproc.services.audit.checks import LiveCheck, full_check, live_check
 from docproc.services.audit.commands import as_command
 from docproc.services.audit.console import (
     AuditFilter,
@@ -62,9 +71,12 @@ __all__ = [
     "AuditFilterError",
     "ChainStatus",
     "Export",
+    "Head",
     "JsonValue",
+    "LiveCheck",
     "RequestContext",
     "Target",
+    "anchor",
     "as_command",
     "bind",
     "bound",
@@ -73,9 +85,12 @@ __all__ = [
     "denied",
     "export",
     "export_line",
+    "flood",
+    "full_check",
     "hidden_documents_denied",
     "hidden_object_denied",
     "jsonable",
+    "live_check",
     "record",
     "record_answer",
     "record_extraction",

@@ -161,24 +161,46 @@ def _gap(expected: int, found: int) -> str:
     return f"{missing} missing ({before} to record {found}): removed"
 
 
-def verify_chain() -> ChainStatus:
-    """Walk the chain in order and name the first broken link: a record whose hash does not
-    match its content (altered), one whose prev_hash is not the previous record's hash
-    (altered or replaced), or a gap in seq (removed). Removing the newest records leaves no
-    trace in the chain itself; compare its head with a copy kept elsewhere for that."""
-    expected, previous, checked = 1, GENESIS_HASH, 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A point of the chain: record ``seq`` with ``hash`` (seq 0 and the genesis hash: before
+    the first record)."""
+
+    seq: int
+    hash: str
+
+
+GENESIS = Head(0, GENESIS_HASH)
+
+
+def walk(after: Head = GENESIS) -> tuple[ChainStatus, Head]:
+    """Walk the chain in order from the record after ``after`` (trusted: e.g. a checkpoint's)
+    and name the first broken link: a record whose hash does not match its content (altered),
+    one whose prev_hash is not the previous record's hash (altered or replaced), or a gap in
+    seq (removed). Returns the status and the last intact record reached."""
+    expected, previous, checked = after.seq + 1, after.hash, 0
+    head = after
+    events = AuditEvent.objects.filter(seq__gt=after.seq).order_by("seq")
+    for event in events.iterator(chunk_size=2000):
         checked += 1
         if event.seq != expected:
-            return ChainStatus(False, checked, expected, _gap(expected, event.seq))
+            return ChainStatus(False, checked, expected, _gap(expected, event.seq)), head
         if event.compute_hash() != event.hash:
             problem = f"record {event.seq} was altered: its hash does not match its content"
-            return ChainStatus(False, checked, event.seq, problem)
+            return ChainStatus(False, checked, event.seq, problem), head
         if event.prev_hash != previous:
             problem = (
                 f"record {event.seq} does not link to record {event.seq - 1}: its prev_hash is "
                 "not that record's hash (one of them was altered or replaced)"
             )
-            return ChainStatus(False, checked, event.seq, problem)
+            return ChainStatus(False, checked, event.seq, problem), head
         expected, previous = event.seq + 1, event.hash
-    return ChainStatus(True, checked)
+        head = Head(event.seq, event.hash)
+    return ChainStatus(True, checked), head
+
+
+def verify_chain() -> ChainStatus:
+    """Walk the whole chain (``walk``). Removing the newest records leaves no trace in the
+    chain itself: ``services.audit.checks.full_check`` compares its head with the copy anchored
+    outside the database (``services.audit.anchor``)."""
+    return walk()[0]
