@@ -18,10 +18,12 @@ from docproc.web import auth_audit
 from tests.api.conftest import (  # noqa: F401  (fixtures are found by name)
     PASSWORD,
     api_as,
+    bearer_as,
     editor,
     enqueued,
     make_document,
     make_member,
+    make_token,
     make_user,
     manager,
     matter,

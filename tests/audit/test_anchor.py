@@ -98,7 +98,8 @@ def test_the_database_refuses_to_truncate_the_audit_log(matter):
 
     with pytest.raises(DatabaseError, match="append-only: TRUNCATE of docproc_auditevent"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no FK checks pending: TRUNCATE may run
+            # No foreign-key checks pending, or PostgreSQL refuses TRUNCATE for that reason.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("TRUNCATE docproc_auditevent")
 
     assert AuditEvent.objects.count() == 3

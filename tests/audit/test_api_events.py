@@ -106,9 +106,7 @@ def test_polling_a_documents_status_is_recorded_once_per_user_and_window(
     assert [r.actor_name for r in events("view_document")] == ["viewer", "editor"]
 
 
-def test_a_status_read_after_the_window_is_recorded_again(
-    api_as, viewer, make_document, settings
-):
+def test_a_status_read_after_the_window_is_recorded_again(api_as, viewer, make_document, settings):
     settings.AUDIT_STATUS_VIEW_WINDOW_S = 1
     document = make_document()
     api = api_as(viewer)

@@ -180,9 +180,7 @@ def test_before_any_full_check_the_list_verifies_the_whole_chain(superuser, hist
     assert "All 5 records verified: none altered, none removed." in page
 
 
-def test_the_list_shows_the_last_full_check_and_verifies_only_the_records_since(
-    superuser, history
-):
+def test_the_list_shows_the_last_full_check_and_verifies_only_the_records_since(superuser, history):
     with recorded_at(at(6)):
         audit.full_check()
     for query in ("lease", "notice"):
