@@ -4,34 +4,12 @@ needs: what compose runs (``DOCPROC_HTTPS=true`` behind a TLS proxy) passes
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 
-from tests.support.paths import REPO
-
-
-def check_deploy(tmp_path, **variables: str) -> subprocess.CompletedProcess[str]:
-    """``manage.py check --deploy --fail-level WARNING`` with only ``variables`` of ours set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCPROC_")}
-    env.update(
-        DOCPROC_DATA_DIR=str(tmp_path),
-        DOCPROC_DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
-        **variables,
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
+from tests.support.deploy_check import check_deploy
 
 PRODUCTION = {
     "DOCPROC_DEBUG": "false",
