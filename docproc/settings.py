@@ -21,10 +21,64 @@ DATA_DIR = env_path("DOCPROC_DATA_DIR", BASE_DIR / "var")
 BLOB_DIR = env_path("DOCPROC_BLOB_DIR", DATA_DIR / "blobs")
 INDEX_DIR = env_path("DOCPROC_INDEX_DIR", DATA_DIR / "index")
 
-SECRET_KEY = env_str("DOCPROC_SECRET_KEY", "dev-only-insecure-key-change-me")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = env_str("DOCPROC_SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DOCPROC_DEBUG", False)
 ALLOWED_HOSTS = env_list("DOCPROC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DOCPROC_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Security -----------------------------------------------------------------------------------
+# DOCPROC_HTTPS=true: docproc is served over TLS terminated in front of it (a reverse proxy that
+# sets X-Forwarded-Proto). Cookies are then sent over TLS only, browsers are told to come back
+# over TLS only (HSTS), plain HTTP is redirected, and the development key is refused.
+HTTPS = env_bool("DOCPROC_HTTPS", False)
+if HTTPS:
+    if SECRET_KEY == DEV_SECRET_KEY:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "DOCPROC_HTTPS=true needs a secret key of its own: set DOCPROC_SECRET_KEY or "
+            "DOCPROC_SECRET_KEY_FILE."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DOCPROC_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own healthcheck speaks plain HTTP
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DOCPROC_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DOCPROC_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DOCPROC_HSTS_PRELOAD", True)
+# Whatever the transport: no framing (clickjacking), no MIME sniffing, no referrer off-site, the
+# session cookie out of scripts' reach and gone when the browser closes.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("DOCPROC_SESSION_SECONDS", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Only our own scripts, styles, images and fonts, and no inline script anywhere (django-csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Argon2id for staff passwords (Django's recommended hasher); older hashes are upgraded on sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +90,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files
+    "csp",
     "docproc.apps.DocprocConfig",
 ]
 
@@ -50,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "docproc.urls"

@@ -8,7 +8,7 @@ HTML pages everywhere else.
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from docproc.api import errors, openapi
 from docproc.api.views import healthz
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("docproc.api.urls")),
     # OpenAPI 3 and its docs pages (Swagger UI, Redoc), every asset served from our static files.
     path("api/schema/", openapi.SchemaView.as_view(), name="api-schema"),
-    path("api/docs/", openapi.docs_page(SpectacularSwaggerView), name="api-docs"),
+    path("api/docs/", openapi.docs_page(SpectacularSwaggerSplitView), name="api-docs"),
     path("api/redoc/", openapi.docs_page(SpectacularRedocView), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("console/", include("docproc.console.urls")),

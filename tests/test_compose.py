@@ -11,11 +11,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support.deploy_check import check_deploy
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "compose.yaml"
@@ -179,3 +182,20 @@ def test_model_and_context_length_are_configurable(docker_config):
     assert services["vllm"]["command"][:1] == ["Org/Other-7B-Instruct"]
     assert "--max-model-len=8192" in services["vllm"]["command"]
     assert services["web"]["environment"]["DOCPROC_LLM_MODEL"] == "Org/Other-7B-Instruct"
+
+
+def test_the_web_service_passes_the_deployment_checklist_as_compose_configures_it(config, tmp_path):
+    environment = dict(config["services"]["web"]["environment"])
+    key_file, database_file = tmp_path / "secret_key", tmp_path / "database_url"
+    key_file.write_text(secrets.token_urlsafe(50))
+    database_file.write_text(f"sqlite:///{tmp_path / 'check.sqlite3'}")
+    environment.update(
+        DOCPROC_SECRET_KEY_FILE=str(key_file),
+        DOCPROC_DATABASE_URL_FILE=str(database_file),
+        DOCPROC_DATA_DIR=str(tmp_path),
+    )
+
+    result = check_deploy(tmp_path, **environment)
+
+    assert environment["DOCPROC_HTTPS"] == "true"
+    assert result.returncode == 0, result.stdout + result.stderr

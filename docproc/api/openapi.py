@@ -9,6 +9,7 @@ request and response bodies are declared here, per operation, and attached with
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
@@ -26,7 +27,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework import serializers as fields
 
 from docproc.api import job_views, llm_views, serializers, views
@@ -45,10 +50,13 @@ class SchemaView(SpectacularAPIView):
     ]
 
 
-def docs_page(viewer: type[SpectacularSwaggerView] | type[SpectacularRedocView]):
+def docs_page(viewer: type[SpectacularSwaggerSplitView] | type[SpectacularRedocView]):
     """The interactive docs page (its scripts and styles are the sidecar's static files, served
-    by us); a visitor who is not signed in is sent to the login page."""
-    return login_required(viewer.as_view(url_name="api-schema"))
+    by us, the Swagger UI's start-up script from its own URL: no inline script); a visitor who
+    is not signed in is sent to the login page. The viewers set styles from their scripts, which
+    the policy allows on these two pages alone."""
+    view = csp_update({"style-src": ["'unsafe-inline'"]})(viewer.as_view(url_name="api-schema"))
+    return login_required(view)
 
 
 class ErrorSerializer(fields.Serializer):

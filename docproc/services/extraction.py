@@ -51,6 +51,8 @@ def resolve_schema(schema: str | dict[str, Any]) -> dict[str, Any]:
                 f"Unknown schema {schema!r}; built-in: {', '.join(builtin_schemas())}."
             )
         return builtin_schemas()[schema]
+    if not isinstance(schema, dict):  # JSON Schema allows true/false; a record needs fields
+        raise SchemaError("The schema must be a JSON object with properties.")
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:

@@ -153,9 +153,9 @@ def test_swagger_ui_does_not_call_the_online_validator(viewer):
     client = Client()
     client.force_login(viewer)
 
-    html = client.get("/api/docs/").content.decode()
+    script = client.get("/api/docs/?script=").content.decode()  # the page's start-up script
 
-    assert '"validatorUrl": null' in html
+    assert '"validatorUrl": null' in script
 
 
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
