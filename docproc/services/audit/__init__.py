@@ -45,6 +45,7 @@ from docproc.services.audit.context import (
 from docproc.services.audit.events import (
     denied,
     hidden_documents_denied,
+    hidden_job_denied,
     hidden_object_denied,
     record_answer,
     record_extraction,
@@ -74,6 +75,7 @@ __all__ = [
     "export",
     "export_line",
     "hidden_documents_denied",
+    "hidden_job_denied",
     "hidden_object_denied",
     "jsonable",
     "record",
