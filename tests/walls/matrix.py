@@ -404,9 +404,10 @@ class Outcome:
     persona: str
     status: int
     expected: Expected
-    leaked: tuple[str, ...]
+    leaked: tuple[str, ...]  # markers this persona may not see here
     denial_recorded: bool
-    shown: bool  # the route's ``shows`` marker was in the editor's GET
+    shown: bool  # the route's ``shows`` marker was in the answer
+    marks: tuple[str, ...] = ()  # every marker in the answer, allowed or not
 
     @property
     def wrong_status(self) -> bool:
@@ -486,15 +487,15 @@ def call(world: w.World, route: str, spec: Route, method: str, persona: str) -> 
     else:
         response = client.generic(method, url)
     text = _body_text(response)
-    leaked = tuple(
-        mark for mark in w.MARKS if mark.lower() in text and mark not in expected.allowed_marks
-    )
+    marks = tuple(mark for mark in w.MARKS if mark.lower() in text)
+    leaked = tuple(mark for mark in marks if mark not in expected.allowed_marks)
     status = response.status_code
     if expected.login is not None and status == 302:
         if not response["Location"].startswith(expected.login):
             status = -302  # a redirect somewhere else than the sign-in page
     shown = spec.shows is not None and spec.shows.lower() in text
-    return Outcome(route, method, persona, status, expected, leaked, _denials() > before, shown)
+    denied = _denials() > before
+    return Outcome(route, method, persona, status, expected, leaked, denied, shown, marks)
 
 
 def _json(body: dict) -> str:
@@ -574,3 +575,41 @@ def run(world: w.World, routes: list[str] | None = None) -> Report:
         for method, persona in calls(route, spec):
             outcomes.append(call(world, route, spec, method, persona))
     return Report(outcomes, len(every), unknown)
+
+
+# --- after A's document is deleted ---------------------------------------------------------
+
+_OBJECT_PARAMS = {"document_id", "job_id"}
+# Doors behind which the administrator may read file and matter names (never a text).
+_NAMES_DOORS = frozenset({ADMIN, CONSOLE, API_ADMIN})
+
+
+def after_deletion(world: w.World) -> tuple[int, list[str]]:
+    """Walk every route again once A's document is deleted: nobody, A's members included, gets
+    its text, and every route naming the document or its job answers A's members 404. Only the
+    administrator may still read its file name, in the audit trail (the deletion's receipt).
+    Returns (requests sent, problems)."""
+    problems, sent = [], 0
+    for route in url_routes():
+        spec = spec_of(route)
+        if spec is None:
+            problems.append(f"{route}: the matrix does not know how to call it")
+            continue
+        names_object = bool(_OBJECT_PARAMS & set(_param_names(route)))
+        for method, persona in calls(route, spec):
+            outcome = call(world, route, spec, method, persona)
+            sent += 1
+            where = f"{method} {route} as {persona}"
+            name_ok = persona == "superuser" and spec.door in _NAMES_DOORS
+            if w.TEXT_MARK in outcome.marks or (w.FILE_MARK in outcome.marks and not name_ok):
+                problems.append(
+                    f"{where}: the deleted document's content (status {outcome.status})"
+                )
+            offered = (
+                method in spec.methods
+                or not route.startswith("api/v1/")
+                or bool(_view_scope(url_of(route, spec.fill(world)), method))
+            )
+            if persona in w.INSIDERS and names_object and offered and outcome.status != 404:
+                problems.append(f"{where}: status {outcome.status} for the deleted document")
+    return sent, problems

@@ -70,7 +70,7 @@ def test_no_endpoint_takes_a_chunk_id():
             _names(operation.get("parameters", []), taken)
             _names(operation.get("requestBody", {}), taken)
     for name in list(schema["components"]["schemas"]):
-        if name.endswith("Request"):  # the request bodies (drf-spectacular's COMPONENT_SPLIT_REQUEST)
+        if name.endswith("Request"):  # request bodies (COMPONENT_SPLIT_REQUEST)
             _names(schema["components"]["schemas"][name], taken)
     path_parameters = {p for route in matrix.url_routes() for p in matrix._param_names(route)}
 
