@@ -4,6 +4,8 @@ recorded, and A's members do get what they asked for."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from docproc.models import Matter
@@ -52,3 +54,33 @@ def test_the_matrix_notices_a_route_that_leaks(world):
         "Quixotrix4417 (status 200)"
     ) in report.problems
     assert Matter.objects.filter(pk=world.matter_a.pk).exists()
+
+
+def _unmasked(response) -> str:
+    """The body without its CSRF token, which Django masks afresh on every response."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", response.content.decode())
+
+
+def test_to_an_outsider_the_objects_of_matter_a_look_exactly_like_ids_nobody_has(world):
+    """Status and body are the same for A's ids and for ids nobody has: the 404 says nothing
+    about whether the object exists."""
+    import uuid
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.users["member_b"])
+    nobody = {"matter_id": 10**9, "document_id": 10**9, "number": 1, "job_id": uuid.uuid4()}
+    differences, statuses = [], set()
+    for route in matrix.url_routes():
+        spec = matrix.spec_of(route)
+        if spec.door not in (matrix.API, matrix.UI):
+            continue
+        real = client.get(matrix.url_of(route, spec.fill(world)))
+        fake = client.get(matrix.url_of(route, nobody))
+        statuses.add(real.status_code)
+        if (real.status_code, _unmasked(real)) != (fake.status_code, _unmasked(fake)):
+            differences.append(route)
+
+    assert differences == []
+    assert statuses == {404, 405}  # 405: routes offering POST only, whatever the id
