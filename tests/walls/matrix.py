@@ -92,7 +92,7 @@ def _page(world: w.World) -> dict[str, object]:
 
 ROUTES: dict[str, Route] = {
     # --- REST API ----------------------------------------------------------------------------
-    "api/v1/matters/": Route(API_OWN, shows=w.MATTER_MARK),
+    "api/v1/matters/": Route(API_OWN, shows=w.MATTER_MARK, reason="the caller's own matters"),
     "api/v1/matters/<int:matter_id>/": Route(API, _matter, shows=w.MATTER_MARK),
     "api/v1/matters/<int:matter_id>/documents/": Route(
         API,
@@ -230,10 +230,14 @@ ROUTES: dict[str, Route] = {
     "admin/login/": Route(PUBLIC, reason="the admin's sign-in form", anyone=_s(200, 302)),
     "admin/logout/": Route(PUBLIC, reason="signs the caller out; POST only", anyone=_s(302, 405)),
     # --- audit console -------------------------------------------------------------------------
-    "console/": Route(CONSOLE),
-    "console/events/<int:seq>/": Route(CONSOLE, lambda world: {"seq": world.ask_record.seq}),
-    "console/export.csv": Route(CONSOLE),
-    "console/export.jsonl": Route(CONSOLE),
+    "console/": Route(CONSOLE, reason="the audit log: administrators only"),
+    "console/events/<int:seq>/": Route(
+        CONSOLE,
+        lambda world: {"seq": world.ask_record.seq},  # the record of a question asked in A
+        reason="one audit record: administrators only",
+    ),
+    "console/export.csv": Route(CONSOLE, reason="the audit log: administrators only"),
+    "console/export.jsonl": Route(CONSOLE, reason="the audit log: administrators only"),
 }
 
 # Path parameters of the Django admin's routes, by name, for the admin rule.
@@ -243,7 +247,7 @@ _ADMIN_MODELS = {
     "membership": lambda world: Membership.objects.filter(matter=world.matter_a).first().pk,
     "auditevent": lambda world: world.ask_record.pk,
     "apitoken": lambda world: world.victim_token.pk,
-    "deletionreceipt": lambda world: world.document_a.pk,
+    "deletionreceipt": lambda world: world.document_a.pk,  # none yet: a missing row
     "user": lambda world: world.users["editor_a"].pk,
     "group": lambda world: 1,
 }
@@ -256,7 +260,10 @@ def _admin_route(route: str) -> Route | None:
     known = {"object_id", "content_type_id", "app_label", "url", "id"}
     if not names <= known:
         return None
-    model = route.split("/")[2] if route.count("/") >= 3 else ""
+    parts = route.split("/")
+    model = parts[2] if len(parts) > 3 and parts[1] in ("auth", "docproc") else ""
+    if model and model not in _ADMIN_MODELS:
+        return None  # a model newly registered in the admin: say which of its rows to open
 
     def fill(world: w.World) -> dict[str, object]:
         object_id = _ADMIN_MODELS.get(model, lambda world: world.document_a.pk)(world)

@@ -19,14 +19,26 @@ def test_every_route_of_the_url_conf_is_known_to_the_matrix():
     assert matrix.stale_entries() == []
 
 
+def test_every_route_outside_matter_data_says_why():
+    matter_doors = (matrix.API, matrix.UI)
+    unexplained = [
+        route
+        for route in matrix.url_routes()
+        if (spec := matrix.spec_of(route)).door not in matter_doors and not spec.reason
+    ]
+
+    assert unexplained == []
+
+
 def test_a_route_the_matrix_does_not_know_fails_it():
     report = matrix.run(world=None, routes=["reports/<int:report_id>/"])  # type: ignore[arg-type]
 
     assert report.problems == ["reports/<int:report_id>/: the matrix does not know how to call it"]
 
 
-def test_an_admin_route_with_a_parameter_the_rule_does_not_know_is_unknown():
+def test_an_admin_route_with_a_parameter_or_model_the_rule_does_not_know_is_unknown():
     assert matrix.spec_of("admin/docproc/matter/<int:report_id>/export/") is None
+    assert matrix.spec_of("admin/docproc/page/<path:object_id>/change/") is None
     assert matrix.spec_of("admin/docproc/matter/<path:object_id>/change/").door == matrix.ADMIN
 
 
