@@ -86,6 +86,10 @@ class DocumentAdmin(admin.ModelAdmin):
     """View and delete only: documents are created by uploads (which store the bytes) and
     changed only by the pipeline."""
 
+    # Break-glass by design: the admin is for superusers only, who see every matter's file
+    # names here although they are members of none. They never see a document's text (no page,
+    # chunk, summary or job is registered); tests/walls/matrix.py holds the admin to that.
+
     list_display = ["id", "filename", "matter", "status", "file_type", "page_count", "created_at"]
     list_filter = ["status", "file_type"]
     search_fields = ["filename", "sha256", "matter__slug"]

@@ -14,6 +14,7 @@ from docproc.api import serializers
 from docproc.api.permissions import document_for
 from docproc.api.views import ApiView
 from docproc.models import Job, Scope
+from docproc.services import audit
 
 
 def job_accepted(job: Job) -> Response:
@@ -34,9 +35,10 @@ class JobDetailView(ApiView):
     def get(self, request, job_id):
         job = Job.objects.filter(pk=job_id, user=request.user).first()
         if job is None:
+            audit.hidden_job_denied(request.user, job_id)  # recorded only if the job exists
             raise exceptions.NotFound("Job not found.")
         try:
-            document_for(request.user, job.document_id)
+            document_for(request.user, job.document_id)  # records the denial if it refuses
         except exceptions.NotFound as exc:
             raise exceptions.NotFound("Job not found.") from exc
         return Response(serializers.JobSerializer(job).data)

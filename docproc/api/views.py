@@ -106,6 +106,7 @@ class MatterDetailView(ApiView):
     def get(self, request, matter_id: int):
         matter = _matters_with_role(request.user).filter(pk=matter_id).first()
         if matter is None:
+            audit.hidden_object_denied(request.user, Matter, matter_id)
             raise exceptions.NotFound("Matter not found.")
         return Response(serializers.MatterSerializer(matter).data)
 

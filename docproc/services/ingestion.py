@@ -70,6 +70,7 @@ def submit(
     existing = Document.objects.filter(matter=matter, sha256=blob.sha256).first()
     if existing is not None:
         _record_upload(user, existing, filename, created=False)
+        storage.release(blob)
         return Submission(existing, created=False)
 
     status, reason, file_type = DocumentStatus.RECEIVED, "", "unknown"
@@ -101,6 +102,7 @@ def submit(
         if created and status == DocumentStatus.RECEIVED:
             transaction.on_commit(lambda: enqueue_processing(document.pk))
         _record_upload(user, document, filename, created=created)
+    storage.release(blob)  # committed: the document now keeps the blob (an error: the pin lapses)
     return Submission(document, created=created)
 
 

@@ -1,4 +1,5 @@
-"""A single-writer lock per matter's index, held in Redis so it works across machines."""
+"""Locks held in Redis, so they work across machines: one writer per matter's index, and one
+holder at a time of a stored original's fate (kept or removed, ``services/storage.py``)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,25 @@ def index_writer(matter_id: int, wait_seconds: float = 120.0) -> Iterator[None]:
             lock.release()
         except redis.exceptions.LockError:
             pass  # expired while held; the next writer already owns it
+
+
+@contextmanager
+def blob(sha256: str, wait_seconds: float = 30.0) -> Iterator[redis.Redis]:
+    """Hold the lock of one stored original (by its digest) and yield the Redis client, for the
+    state kept beside it. Held only for a few file-system and database calls; it expires after
+    a minute so a killed process cannot hold it forever."""
+    client = _client()
+    lock = client.lock(f"docproc:blob:{sha256}", timeout=60, blocking_timeout=wait_seconds)
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as exc:
+        raise TransientError(f"Redis unavailable for the blob lock: {exc}") from exc
+    if not acquired:
+        raise TransientError(f"the stored original {sha256[:12]} is busy; try again")
+    try:
+        yield client
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            pass  # expired while held

@@ -2,6 +2,12 @@
 
 Originals are written once (temp file, fsync, rename) and never modified; the file mode is made
 read-only to say so. Several documents (in different matters) may share one blob.
+
+A blob is removed only when no document refers to it and no upload is on its way to doing so.
+``store`` pins the blob for the upload that stored it (under the blob's lock, in the same step
+that finds or writes the file) until the upload calls ``release`` once its document is
+committed; ``remove_unreferenced`` checks pins and references under the same lock. So an upload
+of the same bytes between a deletion's reference check and its removal cannot lose its blob.
 """
 
 from __future__ import annotations
@@ -9,11 +15,19 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+
+from docproc.services import locks
+
+# Longer than any upload takes from storing its bytes to committing its document: a pin left by
+# an upload that died on the way lapses after this.
+PIN_SECONDS = 900
 
 
 class UploadTooLargeError(Exception):
@@ -29,6 +43,7 @@ class StoredBlob:
     sha256: str
     size: int
     path: Path
+    pin: str = field(default="", compare=False)  # held for the upload until ``release``
 
 
 def blob_path(sha256: str) -> Path:
@@ -55,13 +70,18 @@ def store(pieces: Iterable[bytes], max_bytes: int) -> StoredBlob:
             os.fsync(handle.fileno())
         sha = digest.hexdigest()
         final = blob_path(sha)
-        if final.exists():
-            tmp.unlink()
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp, 0o440)
-            os.replace(tmp, final)
-        return StoredBlob(sha256=sha, size=size, path=final)
+        with locks.blob(sha) as client:
+            if final.exists():
+                tmp.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(tmp, 0o440)
+                os.replace(tmp, final)
+            pin = uuid.uuid4().hex
+            key = _pins(sha)
+            client.zadd(key, {pin: time.time() + PIN_SECONDS})
+            client.expire(key, PIN_SECONDS)
+        return StoredBlob(sha256=sha, size=size, path=final, pin=pin)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -71,8 +91,33 @@ def read(sha256: str) -> bytes:
     return blob_path(sha256).read_bytes()
 
 
+def _pins(sha256: str) -> str:
+    return f"docproc:blob-pins:{sha256}"
+
+
+def release(blob: StoredBlob) -> None:
+    """The upload that stored ``blob`` is done with it: its document is committed (which now
+    keeps the blob) or it gave up."""
+    if blob.pin:
+        with locks.blob(blob.sha256) as client:
+            client.zrem(_pins(blob.sha256), blob.pin)
+
+
+def remove_unreferenced(sha256: str, referenced: Callable[[], bool]) -> bool:
+    """Delete a blob unless ``referenced()`` (asked under the blob's lock, after the caller's
+    own change is committed) or an upload of the same bytes holds a pin on it. Returns whether
+    a file was removed."""
+    with locks.blob(sha256) as client:
+        key = _pins(sha256)
+        client.zremrangebyscore(key, "-inf", time.time())  # pins of uploads that died
+        if client.zcard(key) or referenced():
+            return False
+        return remove(sha256)
+
+
 def remove(sha256: str) -> bool:
-    """Delete a blob; returns whether a file was removed."""
+    """Delete a blob whatever refers to it (``remove_unreferenced`` is the safe way); returns
+    whether a file was removed."""
     path = blob_path(sha256)
     try:
         path.unlink()

@@ -203,6 +203,8 @@ def test_deleting_a_document_is_recorded_with_its_receipt(api_as, editor, matter
         "pages_removed": 0,
         "chunks_removed": 0,
         "vectors_removed": 0,
+        "summaries_removed": 0,
+        "jobs_removed": 0,
     }
 
 

@@ -4,6 +4,7 @@ latency for answers, summaries and extraction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -34,6 +35,10 @@ def indexed(index_document, make_member, settings, tiny_answer_server):
     return matter, document, viewer
 
 
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_a_question_is_recorded_with_the_answer_shown_its_chunks_and_the_models_usage(
     indexed, api_as
 ):
@@ -51,7 +56,8 @@ def test_a_question_is_recorded_with_the_answer_shown_its_chunks_and_the_models_
     )  # fmt: skip
     assert {k: v for k, v in record.details.items() if k != "chunk_ids"} == {
         "question": "When are invoices payable?",
-        "answer": body["answer"],
+        "answer_sha256": sha256(body["answer"]),
+        "answer_chars": len(body["answer"]),
         "found": True,
         "method": body["method"],
         "citations": [
@@ -120,9 +126,26 @@ def test_a_streamed_question_is_recorded_once_with_the_answer_it_ended_with(inde
 
     record = only("ask")
     assert (record.client_address, record.request_id) == (ADDRESS, REQUEST_ID)
-    assert (record.details["answer"], record.details["model"]) == (final["answer"], final["model"])
+    assert (record.details["answer_sha256"], record.details["model"]) == (
+        sha256(final["answer"]), final["model"],
+    )  # fmt: skip
     assert (record.details["streamed"], record.details["documents"]) == (True, [document.pk])
     assert record.details["completion_tokens"] == final["usage"]["completion_tokens"]
+
+
+def test_the_answer_text_is_not_kept_in_the_audit_log(indexed, api_as):
+    """Administrators who are not members read the log: it holds the answer's digest and
+    length, never the words quoted from the matter's documents."""
+    matter, _, viewer = indexed
+
+    response = api_as(viewer).post(
+        f"/api/v1/matters/{matter.pk}/ask/", {"question": "When are invoices payable?"},
+        format="json",
+    )  # fmt: skip
+
+    answer, record = response.json()["answer"], only("ask")
+    assert answer and "answer" not in record.details
+    assert answer not in json.dumps(record.details, ensure_ascii=False)
 
 
 def test_a_question_about_documents_outside_the_users_matters_is_recorded_as_denied(

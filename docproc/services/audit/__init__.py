@@ -54,6 +54,7 @@ from docproc.services.audit.context import (
 from docproc.services.audit.events import (
     denied,
     hidden_documents_denied,
+    hidden_job_denied,
     hidden_object_denied,
     record_answer,
     record_extraction,
@@ -88,6 +89,7 @@ __all__ = [
     "flood",
     "full_check",
     "hidden_documents_denied",
+    "hidden_job_denied",
     "hidden_object_denied",
     "jsonable",
     "live_check",

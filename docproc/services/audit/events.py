@@ -3,12 +3,14 @@ the ``record_*`` helpers (and the denials) that the front doors, jobs and comman
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.db import transaction
 
-from docproc.models import AuditEvent, Document, Matter, Membership
+from docproc.models import AuditEvent, Document, Job, Matter, Membership
 from docproc.models.audit import Action
 from docproc.pipeline.llm.client import Usage
 from docproc.pipeline.types import Passage
@@ -53,6 +55,23 @@ def hidden_object_denied(
     matter = found if isinstance(found, Matter) else getattr(found, "matter", None)
     return denied(
         actor, reason="outside the user's matters", status=404, matter=matter, target=found
+    )
+
+
+def hidden_job_denied(actor: Actor, job_id: UUID | str) -> AuditEvent | None:
+    """A user asked for a job that is not theirs (or whose document they may no longer see)
+    and was told it does not exist (404): record that, naming the job's matter and document,
+    if the job exists. Unknown ids are not denials."""
+    job = Job.objects.select_related("document__matter").filter(pk=job_id).first()
+    if job is None:
+        return None
+    return denied(
+        actor,
+        reason="another user's job, or outside the user's matters",
+        status=404,
+        matter=job.document.matter,
+        target=job.document,
+        job=str(job.pk),
     )
 
 
@@ -110,15 +129,21 @@ def record_answer(
     documents: Iterable[int] | None = None,
     streamed: bool = False,
 ) -> AuditEvent:
-    """The question, the answer as shown, the chunks it was built from and what the model
-    spent (``answer`` is a ``services.answers.Answer``)."""
+    """The question (the asker's own words), a digest and the length of the answer shown, the
+    chunks it was built from and what the model spent (``answer`` is a
+    ``services.answers.Answer``).
+
+    The answer's text is not kept: it quotes the matter's documents, and the log is read by
+    administrators who are not members of the matter (the console, ``GET /api/v1/audit/``,
+    the Django admin). The digest still proves which answer was shown, against a copy."""
     return record(
         actor,
         Action.ASK,
         matter=matter,
         details={
             "question": answer.question,
-            "answer": answer.answer,
+            "answer_sha256": hashlib.sha256(answer.answer.encode()).hexdigest(),
+            "answer_chars": len(answer.answer),
             "found": answer.found,
             "method": answer.method,
             "chunk_ids": list(answer.chunks_used),
