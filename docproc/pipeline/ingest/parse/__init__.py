@@ -87,6 +87,21 @@ def parse_document(
     return parsed
 
 
+def prepare_parser(file_type: str) -> None:
+    """Load the engine library that parses ``file_type`` into this process now, so the children
+    ``parse.sandbox`` forks to parse share it instead of each loading it again (unstructured
+    and its spaCy model take about 4 s)."""
+    registered = FILE_TYPES.get(file_type)
+    if registered is None:
+        return
+    if registered.parser == "pdf":
+        import docproc.pipeline.ingest.parse.pdf  # noqa: F401  # imports pypdf
+    elif registered.parser == "office" and file_type != "txt":
+        from docproc.pipeline.ingest.parse.office import warm_up
+
+        warm_up()
+
+
 def _require_text(parsed: ParsedDocument, *, ocr_available: bool) -> None:
     """Fail a document with no text at all, unless pages are empty only for want of OCR."""
     if any(page.text.strip() for page in parsed.pages):
