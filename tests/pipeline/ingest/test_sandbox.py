@@ -10,7 +10,7 @@ import time
 import pytest
 
 from docproc.pipeline.ingest.parse.sandbox import run_limited
-from docproc.pipeline.types import DocumentError, ParsedDocument, PasswordRequiredError, PageText
+from docproc.pipeline.types import DocumentError, PageText, ParsedDocument, PasswordRequiredError
 
 
 def test_the_result_of_the_work_comes_back_from_the_child():
