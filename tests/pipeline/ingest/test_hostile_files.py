@@ -9,8 +9,8 @@ from io import BytesIO
 
 import pytest
 
-from docproc.pipeline.ingest.parse import parse_document
 from docproc.pipeline.ingest.file_types import OOXML_MAX_UNPACKED_BYTES
+from docproc.pipeline.ingest.parse import parse_document
 from docproc.pipeline.ingest.parse.ooxml_safety import MAX_RATIO, check_container
 from docproc.pipeline.ingest.sniff import HEAD_BYTES, detect_file_type, detect_type
 from docproc.pipeline.types import UnsupportedDocumentError
@@ -189,7 +189,7 @@ def test_sniffing_a_large_text_file_reads_it_in_pieces_of_at_most_a_mebibyte():
     ("data", "expected"),
     [
         ("é".encode() * 2**20, "txt"),  # two-byte characters across every piece boundary
-        ("x".encode() * (2**20 - 1) + "é".encode(), "txt"),
+        (b"x" * (2**20 - 1) + "é".encode(), "txt"),
         (b"x" * 2**20 + b"\xff", None),
         (b"x" * (3 * 2**20) + b"\x00", None),
         ("\ufeffsome text".encode("utf-16"), "txt"),
