@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+NO_TEXT_AFTER_OCR_REASON = (
+    "No text could be extracted from this document: OCR read its {pages} scanned page(s) and "
+    "found no text in them (they may be photos or drawings)."
+)
+
 
 def _parse_pdf(
     data: bytes,
@@ -107,8 +112,12 @@ def _require_text(parsed: ParsedDocument, *, ocr_available: bool) -> None:
     if any(page.text.strip() for page in parsed.pages):
         return
     waiting_for_ocr = not ocr_available and any(page.source == "none" for page in parsed.pages)
-    if not waiting_for_ocr:
-        raise UnsupportedDocumentError(NO_TEXT_REASON)
+    if waiting_for_ocr:
+        return
+    read_by_ocr = sum(page.source == "ocr" for page in parsed.pages)
+    if read_by_ocr:
+        raise UnsupportedDocumentError(NO_TEXT_AFTER_OCR_REASON.format(pages=read_by_ocr))
+    raise UnsupportedDocumentError(NO_TEXT_REASON)
 
 
 def _too_many_pages_reason(pages: int, max_pages: int) -> str:
