@@ -132,6 +132,7 @@ def main() -> None:
     errors_500 = 0
     started: dict[int, float] = {}
     names: dict[int, str] = {}
+    ended_at_upload: dict[int, float] = {}
     refused: list[tuple[str, int, str]] = []
     try:
         for name, build in inputs:
@@ -146,7 +147,10 @@ def main() -> None:
             document_id = response.json()["id"]
             started.setdefault(document_id, began)
             names.setdefault(document_id, name)
+            if response.json()["final"]:  # refused at upload: it ended with the response
+                ended_at_upload.setdefault(document_id, time.monotonic())
         final, ended = wait_each(started, timeout=1800)
+        ended.update(ended_at_upload)
         for pk, document in list(final.items()):
             if document.status == "needs_password":
                 response = client.post(
