@@ -111,12 +111,14 @@ def main() -> None:
     logging.disable(logging.CRITICAL)  # pypdf logs every oddity of every mutated PDF
     corpus = Path(tempfile.mkdtemp(prefix="docproc-fuzz-corpus-"))
     seed_corpus(corpus)
+    out_dir.mkdir(parents=True, exist_ok=True)
     libfuzzer = [
         sys.argv[0],
         f"-runs={args.runs * 2 + 100}",  # the seeds and re-runs count too; we stop at --runs
         f"-max_len={args.max_len}",
         "-timeout=30",
         "-print_final_stats=0",
+        f"-artifact_prefix={out_dir}/",  # libFuzzer's own finds (slow inputs), not the cwd
         str(corpus),
     ]
     atheris.Setup(libfuzzer, one_input)
