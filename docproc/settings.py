@@ -159,6 +159,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ALLOWED_TYPES = env_list("DOCPROC_ALLOWED_TYPES", [])
 MAX_PAGES = env_int("DOCPROC_MAX_PAGES", 5000)
 
+# --- Parse limits (hostile input) ------------------------------------------------------------
+# Each document is parsed in a child process (pipeline/ingest/parse/sandbox.py) that is stopped
+# past these, so a hostile file fails with a reason instead of hanging or taking a worker down.
+# The time covers OCR of every scanned page (measured 4 s a full page on a busy core, so about
+# 300 scanned pages fit) and stays under the task's soft time limit (DOCPROC_TASK_TIME_LIMIT
+# less 30 s, 1770 s), so a slow file fails with the parse limit's reason; raise both for longer
+# scans. Memory is on top of what the worker already holds (its models); 2 GiB leaves room for
+# a 100 MB PDF, a page rendered for OCR (at most 8000 px a side) and an Office file's XML tree.
+PARSE_TIMEOUT_S = env_float("DOCPROC_PARSE_TIMEOUT_S", 1200.0)
+PARSE_MEMORY_MB = env_int("DOCPROC_PARSE_MEMORY_MB", 2048)
+# --- end of parse limits ---------------------------------------------------------------------
+
 # Embedding and chunking.
 EMBEDDING_BATCH_SIZE = env_int("DOCPROC_EMBEDDING_BATCH_SIZE", 64)
 # Embedding tasks of at most this many chunks, spread evenly over the worker children.

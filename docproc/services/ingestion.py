@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -23,14 +24,16 @@ from docproc.pipeline.embed import embed_texts
 from docproc.pipeline.ingest import file_types
 from docproc.pipeline.ingest.chunk import chunk_pages
 from docproc.pipeline.ingest.context import describes, document_context, section_contexts
-from docproc.pipeline.ingest.parse import parse_document
+from docproc.pipeline.ingest.parse import parse_document, prepare_parser
 from docproc.pipeline.ingest.parse.ocr import OcrEngine
-from docproc.pipeline.ingest.sniff import detect_type
+from docproc.pipeline.ingest.parse.sandbox import run_limited
+from docproc.pipeline.ingest.sniff import detect_file_type
 from docproc.pipeline.model_files import embedding_model_id
 from docproc.pipeline.types import (
     Block,
     DocumentError,
     PageText,
+    ParsedDocument,
     PasswordRequiredError,
     UnsupportedDocumentError,
 )
@@ -66,7 +69,7 @@ def submit(
     Raises ``storage.UploadTooLargeError`` past the size limit (nothing is kept then).
     """
     blob = storage.store(pieces, settings.MAX_UPLOAD_BYTES)
-    filename = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
+    filename = safe_filename(filename)
     existing = Document.objects.filter(matter=matter, sha256=blob.sha256).first()
     if existing is not None:
         _record_upload(user, existing, filename, created=False)
@@ -75,8 +78,10 @@ def submit(
 
     status, reason, file_type = DocumentStatus.RECEIVED, "", "unknown"
     try:
-        # The whole file: OOXML types are told apart by their zip's central directory, at the end.
-        file_type = detect_type(storage.read(blob.sha256), filename)
+        # Read from disk as needed: the head, a zip's central directory (at the end), or
+        # pieces of a text file; never the whole upload in memory.
+        with blob.path.open("rb") as stored:
+            file_type = detect_file_type(stored, filename)
         allowed = allowed_types()
         if file_type not in allowed:
             raise UnsupportedDocumentError(
@@ -104,6 +109,30 @@ def submit(
         _record_upload(user, document, filename, created=created)
     storage.release(blob)  # committed: the document now keeps the blob (an error: the pin lapses)
     return Submission(document, created=created)
+
+
+# The longest file name kept (PostgreSQL column Document.filename), extension included.
+MAX_FILENAME_CHARS = 255
+_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_filename(filename: str | None) -> str:
+    """The name an upload is kept and shown under: its last path component only (so
+    ``../../etc/passwd.pdf`` is ``passwd.pdf`` and ``..\\x.pdf`` is ``x.pdf``), with control
+    characters, NUL and text-direction overrides removed, cut to ``MAX_FILENAME_CHARS`` with
+    its extension kept; "upload" when nothing is left. Django's upload parser already does
+    some of this for the web and API; the ``ingest`` command and other callers rely on this."""
+    name = _UNSAFE_NAME_CHARS.sub("", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and len(extension) < 16:
+            name = stem[: MAX_FILENAME_CHARS - len(extension) - 1] + "." + extension
+        else:
+            name = name[:MAX_FILENAME_CHARS]
+    return name
 
 
 def _record_upload(user: audit.Actor, document: Document, filename: str, created: bool) -> None:
@@ -180,6 +209,27 @@ def _ocr() -> OcrEngine | None:
     return _ocr_engine if _ocr_engine.available() else None
 
 
+def _parse_limited(document: Document, password: str | None) -> ParsedDocument:
+    """Parse the stored original in a child process under the time and memory limits
+    (``DOCPROC_PARSE_TIMEOUT_S``, ``DOCPROC_PARSE_MEMORY_MB``), so a hostile file fails with
+    a reason and never takes this worker down."""
+    data = storage.read(document.sha256)
+    ocr = _ocr()
+    prepare_parser(document.file_type)  # loaded once here, shared by every forked child
+    return run_limited(
+        lambda: parse_document(
+            data,
+            document.file_type,
+            document.filename,
+            password=password,
+            max_pages=settings.MAX_PAGES,
+            ocr=ocr,
+        ),
+        timeout_s=settings.PARSE_TIMEOUT_S,
+        memory_mb=settings.PARSE_MEMORY_MB,
+    )
+
+
 def parse(document_id: int) -> bool:
     """Extract page text. Returns False when the document cannot go on (failed, needs password,
     or deleted)."""
@@ -189,14 +239,7 @@ def parse(document_id: int) -> bool:
     _advance(document_id, [DocumentStatus.RECEIVED], DocumentStatus.PARSING)
     password = document.pending_password or None
     try:
-        parsed = parse_document(
-            storage.read(document.sha256),
-            document.file_type,
-            document.filename,
-            password=password,
-            max_pages=settings.MAX_PAGES,
-            ocr=_ocr(),
-        )
+        parsed = _parse_limited(document, password)
     except PasswordRequiredError as exc:
         Document.objects.filter(pk=document_id).update(pending_password="")
         mark(document_id, DocumentStatus.NEEDS_PASSWORD, exc.reason)

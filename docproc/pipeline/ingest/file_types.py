@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# An OOXML file is a ZIP; one whose members would unpack to more than this is refused.
-OOXML_MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+# An OOXML file is a ZIP; one whose members would unpack to more than this is refused (lxml
+# needs several times a part's size to parse it, so more could never be parsed within the
+# parse memory limit, DOCPROC_PARSE_MEMORY_MB). parse/ooxml_safety.py has the other limits.
+OOXML_MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ The uploaded file name and the browser's content type are often wrong (a Word fi
 ``contract.pdf``), so the type is read from the content: magic numbers, ZIP members, e-mail
 headers, HTML tags, text decodability. The name only decides Markdown versus plain text, which
 the bytes cannot. Nothing here decompresses anything, so a ZIP bomb costs no more than its
-central directory.
+central directory, and a file is read from disk in pieces (``detect_file_type``), never whole.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import re
 import zipfile
 from io import BytesIO
+from typing import BinaryIO
 
 from docproc.pipeline.ingest.file_types import FILE_TYPES, labels
 from docproc.pipeline.types import UnsupportedDocumentError
@@ -53,6 +54,9 @@ _KNOWN_BINARY = (
 )
 
 _EMAIL_WINDOW = 16 * 1024
+# What is read of a file to tell its type (every window below fits in it).
+HEAD_BYTES = _EMAIL_WINDOW
+_TEXT_PIECE_BYTES = 1024 * 1024
 _EMAIL_HEADER_LINE = re.compile(r"^[!-9;-~]+:")
 _EMAIL_KNOWN_HEADERS = frozenset(
     {
@@ -90,23 +94,57 @@ def detect_type(data: bytes, filename: str) -> str:
     Raises UnsupportedDocumentError, with a reason a person can act on, for empty files and
     anything that is not one of the accepted types.
     """
-    if not data:
+    return detect_file_type(BytesIO(data), filename)
+
+
+def detect_file_type(file: BinaryIO, filename: str) -> str:
+    """``detect_type`` of a seekable binary file, reading only what it needs: the first
+    ``HEAD_BYTES``, a ZIP's central directory (at the end), and for text the whole file in
+    pieces of ``_TEXT_PIECE_BYTES``, so a 100 MB upload is never held in memory at once."""
+    file.seek(0)
+    head = file.read(HEAD_BYTES)
+    if not head:
         raise UnsupportedDocumentError("The file is empty (0 bytes).")
-    if _is_pdf(data):
+    if _is_pdf(head):
         return "pdf"
-    if data.startswith(_ZIP_MAGICS):
-        return _zip_type(data)
+    if head.startswith(_ZIP_MAGICS):
+        return _zip_type(file)
     for magic, description in _KNOWN_BINARY:
-        if data.startswith(magic):
+        if head.startswith(magic):
             raise _not_supported(description)
-    head = data[:_EMAIL_WINDOW]
-    if _is_email(head):
+    if _is_email(head[:_EMAIL_WINDOW]):
         return "eml"
     if _is_html(head):
         return "html"
-    if decode_text(data) is not None:
+    if _is_text_file(file):
         return "md" if filename.lower().endswith(_MARKDOWN_SUFFIXES) else "txt"
     raise _not_supported("binary data")
+
+
+def _is_text_file(file: BinaryIO) -> bool:
+    """``decode_text(whole file) is not None``, decoded piece by piece."""
+    file.seek(0)
+    first = file.read(_TEXT_PIECE_BYTES)
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")()
+    else:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    characters = controls = 0
+    piece = first
+    try:
+        while True:
+            final = len(piece) < _TEXT_PIECE_BYTES
+            text = decoder.decode(piece, final=final)
+            if "\x00" in text:
+                return False
+            characters += len(text)
+            controls += len(_CONTROL_CHARS.findall(text))
+            if final:
+                break
+            piece = file.read(_TEXT_PIECE_BYTES)
+    except UnicodeDecodeError:
+        return False
+    return not characters or controls <= _MAX_CONTROL_RATIO * characters
 
 
 def decode_text(data: bytes) -> str | None:
@@ -146,18 +184,19 @@ def _is_pdf(data: bytes) -> bool:
     return position >= 0 and _PDF_PREFIX_ALLOWED.match(data[:position]) is not None
 
 
-def _zip_type(data: bytes) -> str:
+def _zip_type(file: BinaryIO) -> str:
     """The OOXML type of a ZIP, from its member names (central directory only).
 
     A ZIP whose central directory is missing (a truncated upload) is typed from the member
     names in its local headers, so the parser can report the document as damaged.
     """
     try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
     except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError...
         logger.info("unreadable ZIP central directory (%r); scanning local headers", exc)
-        return _damaged_zip_type(data)
+        return _damaged_zip_type(file)
     for main_part, file_type in _OOXML_MAIN_PARTS:
         if main_part in names:
             return file_type
@@ -166,10 +205,18 @@ def _zip_type(data: bytes) -> str:
     raise _not_supported("a ZIP archive")
 
 
-def _damaged_zip_type(data: bytes) -> str:
-    for main_part, file_type in _OOXML_MAIN_PARTS:
-        if main_part.encode() in data:
-            return file_type
+def _damaged_zip_type(file: BinaryIO) -> str:
+    """The type whose main part's name appears first in the file, read in pieces that
+    overlap by a name's length so a name across two pieces is still seen."""
+    overlap = max(len(main_part) for main_part, _ in _OOXML_MAIN_PARTS)
+    file.seek(0)
+    tail = b""
+    while piece := file.read(_TEXT_PIECE_BYTES):
+        window = tail + piece
+        for main_part, file_type in _OOXML_MAIN_PARTS:
+            if main_part.encode() in window:
+                return file_type
+        tail = window[-overlap:]
     raise UnsupportedDocumentError(
         "The file is a damaged or truncated ZIP archive and could not be read."
     )

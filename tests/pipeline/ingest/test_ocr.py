@@ -86,4 +86,7 @@ def test_blank_pdf_with_ocr_available_has_no_text_to_extract():
     with pytest.raises(UnsupportedDocumentError) as caught:
         parse_document(make_text_pdf([""]), "pdf", "blank.pdf", ocr=OcrEngine())
 
-    assert caught.value.reason == "No text could be extracted from this document."
+    assert caught.value.reason == (
+        "No text could be extracted from this document: OCR read its 1 scanned page(s) and "
+        "found no text in them (they may be photos or drawings)."
+    )

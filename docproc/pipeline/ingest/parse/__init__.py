@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+NO_TEXT_AFTER_OCR_REASON = (
+    "No text could be extracted from this document: OCR read its {pages} scanned page(s) and "
+    "found no text in them (they may be photos or drawings)."
+)
+
 
 def _parse_pdf(
     data: bytes,
@@ -87,13 +92,32 @@ def parse_document(
     return parsed
 
 
+def prepare_parser(file_type: str) -> None:
+    """Load the engine library that parses ``file_type`` into this process now, so the children
+    ``parse.sandbox`` forks to parse share it instead of each loading it again (unstructured
+    and its spaCy model take about 4 s)."""
+    registered = FILE_TYPES.get(file_type)
+    if registered is None:
+        return
+    if registered.parser == "pdf":
+        import docproc.pipeline.ingest.parse.pdf  # noqa: F401  # imports pypdf
+    elif registered.parser == "office" and file_type != "txt":
+        from docproc.pipeline.ingest.parse.office import warm_up
+
+        warm_up()
+
+
 def _require_text(parsed: ParsedDocument, *, ocr_available: bool) -> None:
     """Fail a document with no text at all, unless pages are empty only for want of OCR."""
     if any(page.text.strip() for page in parsed.pages):
         return
     waiting_for_ocr = not ocr_available and any(page.source == "none" for page in parsed.pages)
-    if not waiting_for_ocr:
-        raise UnsupportedDocumentError(NO_TEXT_REASON)
+    if waiting_for_ocr:
+        return
+    read_by_ocr = sum(page.source == "ocr" for page in parsed.pages)
+    if read_by_ocr:
+        raise UnsupportedDocumentError(NO_TEXT_AFTER_OCR_REASON.format(pages=read_by_ocr))
+    raise UnsupportedDocumentError(NO_TEXT_REASON)
 
 
 def _too_many_pages_reason(pages: int, max_pages: int) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from email import policy
 from email.parser import BytesParser
@@ -22,6 +21,7 @@ from typing import Any
 
 from docproc.pipeline.ingest.file_types import FILE_TYPES
 from docproc.pipeline.ingest.parse.blocks import text_blocks
+from docproc.pipeline.ingest.parse.ooxml_safety import check_container
 from docproc.pipeline.ingest.sniff import decode_text
 from docproc.pipeline.text import normalize_text
 from docproc.pipeline.types import (
@@ -35,10 +35,6 @@ from docproc.pipeline.types import (
 logger = logging.getLogger(__name__)
 
 DAMAGED_REASON = "The {name} is damaged or truncated and could not be read: {detail}"
-TOO_LARGE_REASON = (
-    "The {name} unpacks to {size_mb} MB, more than the limit of {limit_mb} MB; it may be a "
-    "ZIP bomb."
-)
 NOT_TEXT_REASON = "The file could not be decoded as UTF-8 or UTF-16 text."
 
 # unstructured element category -> our block kind; anything else is a paragraph.
@@ -68,7 +64,7 @@ def parse_office(data: bytes, file_type: str, filename: str) -> ParsedDocument:
         warnings: tuple[str, ...] = ()
     else:
         if registered.max_unpacked_bytes is not None:
-            _check_unpacked_size(data, name, registered.max_unpacked_bytes)
+            check_container(BytesIO(data), name, registered.max_unpacked_bytes)
         if file_type == "eml" and data.startswith(b"From "):
             data = data.partition(b"\n")[2]  # an mbox separator line, not a header
         elements = _partition(data, file_type, filename, name)
@@ -162,29 +158,11 @@ def _partition(data: bytes, file_type: str, filename: str, name: str) -> list[An
     try:
         return partition(**kwargs)
     except Exception as exc:  # unstructured and its readers raise many types on bad input
+        _stop_on_memory(exc)
         logger.info("unstructured failed on a %s: %r", file_type, exc)
         raise UnsupportedDocumentError(
             DAMAGED_REASON.format(name=name, detail=_describe(exc))
         ) from exc
-
-
-def _check_unpacked_size(data: bytes, name: str, limit: int) -> None:
-    """Refuse a ZIP bomb before any member is decompressed (reads the central directory)."""
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError...
-        raise UnsupportedDocumentError(
-            DAMAGED_REASON.format(name=name, detail=_describe(exc))
-        ) from exc
-    if unpacked > limit:
-        raise UnsupportedDocumentError(
-            TOO_LARGE_REASON.format(
-                name=name,
-                size_mb=unpacked // 2**20,
-                limit_mb=limit // 2**20,
-            )
-        )
 
 
 # --- elements to pages --------------------------------------------------------------------------
@@ -298,6 +276,7 @@ def _with_email_headers(
             if part.get_content_disposition() == "attachment"
         ]
     except Exception as exc:  # malformed headers: the body is still worth having
+        _stop_on_memory(exc)
         logger.info("could not read e-mail headers: %r", exc)
         return pages, ()
     head = [("heading", subject)] if subject else []
@@ -355,6 +334,13 @@ def _table_rows(html: str) -> list[list[str]]:
     parser.feed(html)
     parser.close()
     return parser.rows
+
+
+def _stop_on_memory(exc: Exception) -> None:
+    """Raise running out of memory as itself, for ``parse.sandbox`` to name the limit, rather
+    than describe it as a damaged file."""
+    if isinstance(exc, MemoryError):
+        raise exc
 
 
 def _describe(exc: BaseException) -> str:

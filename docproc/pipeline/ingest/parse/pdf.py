@@ -12,8 +12,13 @@ import logging
 from io import BytesIO
 from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, WrongPasswordError
+from pypdf import Configuration, PdfReader, apply_configuration
+from pypdf.errors import (
+    DependencyError,
+    FileNotDecryptedError,
+    LimitReachedError,
+    WrongPasswordError,
+)
 
 from docproc.pipeline.ingest.parse.blocks import text_blocks
 from docproc.pipeline.text import normalize_text
@@ -38,6 +43,28 @@ EMPTY_REASON = "The file is empty (0 bytes)."
 NO_PAGES_REASON = "The PDF has no pages."
 TOO_MANY_PAGES_REASON = "The PDF has {pages} pages, more than the limit of {max_pages} pages."
 ENCRYPTION_UNSUPPORTED_REASON = "This PDF's encryption is not supported: {detail}"
+UNSAFE_REASON = (
+    "This PDF was refused as unsafe: it goes past a safety limit on its structure or on how "
+    "much its contents decompress to ({detail}); it may be a PDF bomb."
+)
+
+# pypdf's safety limits while we read a PDF, tighter than its defaults where an ordinary
+# document never comes near: a stream decompresses to at most 50 MB (a page's text content
+# is kilobytes; images are never decoded for text), and no external JBIG2 decoder is run on
+# uploaded bytes. Page-tree and outline depth and size keep pypdf's own limits, which also
+# stop cycles. The sandbox's time and memory limits (parse/sandbox.py) bound the total.
+_STREAM_LIMIT = 50_000_000
+_PYPDF_LIMITS = Configuration().with_overwrites(
+    maximum_declared_stream_length=_STREAM_LIMIT,
+    zlib_maximum_output_length=_STREAM_LIMIT,
+    lzw_maximum_output_length=_STREAM_LIMIT,
+    run_length_maximum_output_length=_STREAM_LIMIT,
+    brotli_maximum_output_length=_STREAM_LIMIT,
+    array_based_stream_maximum_output_length=_STREAM_LIMIT,
+    image_maximum_buffer_size=_STREAM_LIMIT,
+    stream_decoding_work_maximum_length=4 * _STREAM_LIMIT,
+    jbig2dec_binary=None,
+)
 
 # A page with fewer letters and digits than this has no usable text layer (a scanned page
 # often carries only a stamped page number or a stray mark).
@@ -56,6 +83,13 @@ def parse_pdf(
     """
     if not data:
         raise UnsupportedDocumentError(EMPTY_REASON)
+    with apply_configuration(_PYPDF_LIMITS):
+        return _parse(data, password, max_pages, ocr)
+
+
+def _parse(
+    data: bytes, password: str | None, max_pages: int, ocr: OcrEngine | None
+) -> ParsedDocument:
     reader = _open(data)
     _unlock(reader, password)
     page_count = _page_count(reader)
@@ -76,6 +110,7 @@ def _open(data: bytes) -> PdfReader:
     try:
         return PdfReader(BytesIO(data), strict=False)
     except Exception as exc:  # pypdf raises many types on malformed files
+        _stop_on_limits(exc)
         raise UnsupportedDocumentError(DAMAGED_REASON.format(detail=_describe(exc))) from exc
 
 
@@ -93,6 +128,7 @@ def _unlock(reader: PdfReader, password: str | None) -> None:
             ENCRYPTION_UNSUPPORTED_REASON.format(detail=_describe(exc))
         ) from exc
     except Exception as exc:  # a damaged encryption dictionary
+        _stop_on_limits(exc)
         raise UnsupportedDocumentError(DAMAGED_REASON.format(detail=_describe(exc))) from exc
     raise PasswordRequiredError(WRONG_PASSWORD_REASON if password else NEEDS_PASSWORD_REASON)
 
@@ -110,6 +146,7 @@ def _page_count(reader: PdfReader) -> int:
     except FileNotDecryptedError as exc:
         raise PasswordRequiredError(NEEDS_PASSWORD_REASON) from exc
     except Exception as exc:  # a broken page tree
+        _stop_on_limits(exc)
         raise UnsupportedDocumentError(DAMAGED_REASON.format(detail=_describe(exc))) from exc
     if count == 0:
         raise UnsupportedDocumentError(NO_PAGES_REASON)
@@ -148,6 +185,7 @@ def _extract_text(reader: PdfReader, index: int, warnings: list[str]) -> str | N
         page: PageObject = reader.pages[index]
         return normalize_text(page.extract_text())
     except Exception as exc:  # one bad page must not fail the document
+        _stop_on_limits(exc)
         logger.warning("text extraction failed on page %d: %r", index + 1, exc)
         warnings.append(f"page {index + 1}: the text could not be extracted ({_describe(exc)})")
         return None
@@ -168,9 +206,19 @@ def _ocr_page(
     try:
         return ocr.ocr_pdf_page(data, index, password)
     except Exception as exc:  # an OCR failure leaves the page unread, no more
+        _stop_on_limits(exc)
         logger.warning("OCR failed on page %d: %r", index + 1, exc)
         warnings.append(f"page {index + 1}: OCR failed ({_describe(exc)})")
         return None
+
+
+def _stop_on_limits(exc: Exception) -> None:
+    """Raise what must end the whole parse instead of being reported as damage: running out
+    of memory (``parse.sandbox`` names the limit) and a pypdf safety limit (a PDF bomb)."""
+    if isinstance(exc, MemoryError):
+        raise exc
+    if isinstance(exc, LimitReachedError):
+        raise UnsupportedDocumentError(UNSAFE_REASON.format(detail=_describe(exc))) from exc
 
 
 def _describe(exc: BaseException) -> str:
