@@ -7,18 +7,18 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import ingestion, jobs
+from docproc.services import ingestion, jobs, sweeper
 from workers.base import JobTask, PipelineTask
 
 
-@shared_task(base=PipelineTask)
+@shared_task(base=PipelineTask, counts_attempts=True)
 def parse_document(document_id: int) -> None:
     """Extract page text (and OCR), then chunk."""
     if ingestion.parse(document_id):
         chunk_document.delay(document_id)
 
 
-@shared_task(base=PipelineTask)
+@shared_task(base=PipelineTask, counts_attempts=True)
 def chunk_document(document_id: int) -> None:
     """Split pages into passages, then embed them."""
     if ingestion.chunk(document_id):
@@ -48,10 +48,17 @@ def embed_chunks(document_id: int, chunk_ids: list[int]) -> None:
 @shared_task(base=PipelineTask)
 def index_document(document_id: int) -> None:
     """Add the document's vectors to its matter's index (single writer per matter)."""
-    ingestion.index(document_id)
+    if ingestion.index(document_id):
+        sweeper.finished(document_id)
 
 
 @shared_task(base=JobTask)
 def run_job(job_id: str) -> None:
     """Run a user's job (a summary or an extraction) and record its outcome."""
     jobs.run(job_id)
+
+
+@shared_task
+def sweep_stuck_work() -> dict[str, list[int] | list[str]]:
+    """Beat's periodic sweep: queue again the documents and jobs a crash left stuck."""
+    return sweeper.sweep().as_dict()
