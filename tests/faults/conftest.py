@@ -12,10 +12,13 @@ import redis
 from tests.conftest import TEST_REDIS_URL, spare_redis_url
 
 
-def _point_app_at(url: str) -> None:
+def point_app_at(url: str) -> None:
     """Send this process's tasks to ``url`` (the Celery app caches its pools per broker)."""
+    from kombu import pools
+
     from workers import app
 
+    pools.reset()  # kombu's process-wide pools, keyed by URL, would hand back dead connections
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
@@ -26,12 +29,12 @@ def idle_broker(settings):
     """The Celery app of this process sends to a Redis database that no worker reads, so a test
     can look at what was queued. Yields a client of it."""
     url = spare_redis_url(2)
-    _point_app_at(url)
+    point_app_at(url)
     settings.CELERY_BROKER_URL = url
     try:
         yield redis.Redis.from_url(url)
     finally:
-        _point_app_at(TEST_REDIS_URL)
+        point_app_at(TEST_REDIS_URL)
 
 
 def queued(client: redis.Redis, queue: str) -> list[tuple[str, list]]:
