@@ -19,6 +19,13 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (TransientError, ConnectionError, OperationalError, InterfaceError)
 
 
+def _drop_broken_connection(exc: BaseException) -> None:
+    """After the database dropped the connection, let the failure be recorded on a new one
+    (Django reconnects only once a broken connection is closed)."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        close_old_connections()
+
+
 def _redelivered(task: Task) -> bool:
     """Whether this message was delivered before to a worker that did not acknowledge it (it
     was killed, or lost its connection)."""
@@ -43,8 +50,8 @@ class PipelineTask(Task):
     counts_attempts = False
 
     def before_start(self, task_id, args, kwargs) -> None:
-        # A connection that died with a restarted PostgreSQL is dropped before the task uses it.
-        close_old_connections()
+        # (Celery's Django fixup closes the database connections before and after each task,
+        # so a task that PostgreSQL's restart cut off is retried on a fresh connection.)
         if self.counts_attempts and _redelivered(self):
             document_id = args[0] if args else kwargs["document_id"]
             if not sweeper.note_redelivery(document_id):
@@ -67,7 +74,7 @@ class PipelineTask(Task):
                 "The original is kept; an administrator can see the worker log."
             )
         logger.error("document %s failed in %s: %r", document_id, self.name, exc)
-        close_old_connections()
+        _drop_broken_connection(exc)
         ingestion.mark(document_id, DocumentStatus.FAILED, reason)
 
 
@@ -86,7 +93,6 @@ class JobTask(Task):
     max_retries = 5
 
     def before_start(self, task_id, args, kwargs) -> None:
-        close_old_connections()
         if _redelivered(self):
             job_id = args[0] if args else kwargs["job_id"]
             if not sweeper.note_job_redelivery(str(job_id)):
@@ -103,5 +109,5 @@ class JobTask(Task):
         else:
             detail = f"An internal error stopped the job ({type(exc).__name__})."
         logger.error("job %s failed in %s: %r", job_id, self.name, exc)
-        close_old_connections()
+        _drop_broken_connection(exc)
         jobs.finish(job_id, error={"code": "server_error", "detail": detail})

@@ -36,6 +36,8 @@ LONG_PAGES = [
     for n in range(1, 361)
 ]
 LONG_PDF = make_text_pdf(LONG_PAGES)
+# The module's worker gives up on a document after this many interrupted attempts.
+MAX_ATTEMPTS = 2
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +94,7 @@ def fault_worker(django_db_setup, django_db_blocker, isolated_storage, on_privat
     env = worker_env(isolated_storage, redis_url=on_private_redis.url)
     # A lock left by a killed index writer expires soon, so the redelivered task gets it.
     env["DOCPROC_INDEX_LOCK_TIMEOUT"] = "10"
+    env["DOCPROC_MAX_ATTEMPTS"] = str(MAX_ATTEMPTS)
     worker = FaultWorker(env)
     worker.start()
     yield worker
@@ -168,6 +171,26 @@ def test_worker_killed_mid_parse_ends_like_an_undisturbed_run(fault_worker):
     assert_indexed_once_like_undisturbed(document, LONG_PDF)
     # The redelivered parse counted as an attempt; reaching ``indexed`` cleared it.
     assert Document.objects.get(pk=document.pk).attempts == 0
+
+
+def test_a_file_that_kills_its_worker_every_time_ends_failed_with_a_reason(fault_worker):
+    document = submit("poison", "long.pdf", LONG_PDF)
+    wait_for(lambda: status_of(document) == "parsing", "the document parsing")
+
+    # Killed mid-parse on the first delivery and on each redelivery, as a poison file would.
+    for attempt in range(MAX_ATTEMPTS + 1):
+        if attempt:
+            wait_for(
+                lambda n=attempt: Document.objects.get(pk=document.pk).attempts == n,
+                f"redelivery {attempt}",
+            )
+            time.sleep(0.2)
+        fault_worker.kill_children()
+
+    final = wait_until_final([document.pk], timeout=300)[document.pk]
+    assert final.status == "failed"
+    assert final.reason == sweeper.GAVE_UP_REASON.format(attempts=MAX_ATTEMPTS + 1)
+    assert Chunk.objects.filter(document=document).count() == 0
 
 
 def test_worker_killed_mid_embedding_ends_like_an_undisturbed_run(fault_worker):
