@@ -10,6 +10,16 @@ import pytest
 import redis
 
 from tests.conftest import TEST_REDIS_URL, spare_redis_url
+from tests.factories.files import make_text_pdf
+
+# Long enough to catch each stage in the act: parsing takes about a second, embedding several.
+LONG_PDF = make_text_pdf(
+    [
+        f"{n}. CLAUSE {n}\n\nThe supplier shall deliver item {n} by day {n * 3} of the term, "
+        f"and the customer shall pay invoice {n} within {n + 10} days of receipt."
+        for n in range(1, 361)
+    ]
+)
 
 
 def point_app_at(url: str) -> None:

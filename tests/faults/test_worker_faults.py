@@ -22,20 +22,13 @@ from docproc.models import Chunk, Document, Page
 from docproc.services import dispatch, indexes, ingestion, locks, matters, sweeper
 from tests.conftest import wait_until_final, worker_env
 from tests.factories.files import make_text_pdf
-from tests.faults.conftest import point_app_at
+from tests.faults.conftest import LONG_PDF, point_app_at
 from tests.support.paths import ARTIFACTS
 from tests.support.redis_process import RedisProcess
 from tests.support.worker_process import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-# Long enough to catch each stage in the act: parsing takes about a second, embedding several.
-LONG_PAGES = [
-    f"{n}. CLAUSE {n}\n\nThe supplier shall deliver item {n} by day {n * 3} of the term, "
-    f"and the customer shall pay invoice {n} within {n + 10} days of receipt."
-    for n in range(1, 361)
-]
-LONG_PDF = make_text_pdf(LONG_PAGES)
 # The module's worker gives up on a document after this many interrupted attempts.
 MAX_ATTEMPTS = 2
 
