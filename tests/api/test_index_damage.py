@@ -1,5 +1,6 @@
 """A matter's FAISS file truncated on disk: ``check_index`` says so, search of that matter
-answers 503 naming the fix while other matters keep serving, ``rebuild_index`` repairs it."""
+answers 503 naming the fix while other matters keep serving, ``rebuild_index`` repairs it (and
+so does the next document indexed into it, from the database)."""
 
 from __future__ import annotations
 
@@ -110,3 +111,14 @@ def test_a_deleted_index_is_found_by_check_index_and_rebuilt(two_matters, matter
 
     assert (broken_status, broken[0]["ok"], broken[0]["missing_count"]) == (1, False, 1)
     assert (fixed_status, fixed[0]["ok"]) == (0, True)
+
+
+def test_a_document_indexed_into_a_truncated_index_repairs_it(two_matters, api_as, matter):
+    truncate_index(matter)
+
+    indexed(matter, "notice.pdf", ["Notice periods are ninety days for either party."])
+
+    status, checked = manage("check_index", "--matter", matter.slug)
+    hits = search(api_as(two_matters), matter, "how long is the notice period").json()["results"]
+    assert (status, checked[0]["ok"], checked[0]["vectors"]) == (0, True, 2)
+    assert hits[0]["text"].startswith("Notice periods are ninety days")
