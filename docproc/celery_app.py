@@ -1,6 +1,7 @@
 """The Celery app, configured in this one place: Redis broker, queues and routes by task name,
 late acks, a visibility timeout longer than any task. Services send tasks through it by name
-(``services.dispatch``); the worker processes (``workers``) run them.
+(``services.dispatch``); the worker processes (``workers``) run them; beat sends the periodic
+sweep (``services/sweeper.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ app.conf.update(
     worker_concurrency=settings.WORKER_CONCURRENCY,
     worker_hijack_root_logger=False,
     timezone=settings.TIME_ZONE,
+    # Celery beat (one in the whole deployment) sends these; any worker on the queue runs them.
+    beat_schedule={
+        "sweep-stuck-work": {
+            "task": "workers.tasks.sweep_stuck_work",
+            "schedule": settings.SWEEP_EVERY_S,
+            # A sweep missed while no worker listened is not worth running late.
+            "options": {"expires": settings.SWEEP_EVERY_S},
+        },
+        # A full check of the audit chain: a checkpoint for the console, the head anchored.
+        "verify-audit-chain": {
+            "task": "workers.tasks.verify_audit_chain",
+            "schedule": float(settings.AUDIT_VERIFY_INTERVAL_S),
+            "options": {"expires": float(settings.AUDIT_VERIFY_INTERVAL_S)},
+        },
+    },
 )
 if settings.VISIBILITY_TIMEOUT <= settings.TASK_TIME_LIMIT:
     raise RuntimeError(

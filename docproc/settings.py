@@ -194,6 +194,18 @@ INDEX_LOCK_TIMEOUT = env_float("DOCPROC_INDEX_LOCK_TIMEOUT", 600.0)
 INGEST_WAIT_TIMEOUT = env_float("DOCPROC_INGEST_WAIT_TIMEOUT", 600.0)
 WORKER_PING_TIMEOUT = env_float("DOCPROC_WORKER_PING_TIMEOUT", 20.0)
 
+# Faults: crashes and restarts lose nothing -------------------------------------------------------
+# Celery beat runs services/sweeper.py every SWEEP_EVERY_S: a document or job whose state has not
+# moved for STUCK_AFTER_S and that no queued or running task holds is queued again; past
+# MAX_ATTEMPTS restarts it fails with a reason instead of looping.
+STUCK_AFTER_S = env_float("DOCPROC_STUCK_AFTER_S", 900.0)
+SWEEP_EVERY_S = env_float("DOCPROC_SWEEP_EVERY_S", 300.0)
+MAX_ATTEMPTS = env_int("DOCPROC_MAX_ATTEMPTS", 3)
+# A connection kept across requests (conn_max_age) is checked before use, so a restarted
+# PostgreSQL costs one reconnect instead of a failed task.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# End of faults ----------------------------------------------------------------------------------
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "docproc.api.authentication.BearerTokenAuthentication",

@@ -166,14 +166,34 @@ else
 	log "LLM: using the server at $LLM_URL (not started here; it must be running)"
 fi
 
-# --- 5. Celery worker and web server ----------------------------------------------------------
+# --- 5. Celery workers, beat and web server ---------------------------------------------------
+# The pipeline worker (parse, embed, index) and a second, one-process worker for the llm queue:
+# a summary or extraction waits minutes on the LLM and must never hold up parsing. Beat runs the
+# sweeper (services/sweeper.py), which re-queues work a crash or a lost broker left stuck.
 WORKER_NODE="docproc@$(hostname)"
+LLM_WORKER_NODE="docproc-llm@$(hostname)"
 if pid=$(running_pid worker celery); then
 	log "Celery worker already running (pid $pid)"
 else
-	log "starting one Celery worker (log var/log/worker.log)"
+	log "starting the pipeline Celery worker (log var/log/worker.log)"
 	start_background worker "${WORKER_PREFIX[@]}" \
-		"$VENV/bin/celery" -A workers worker --loglevel=INFO -n "docproc@%h" "${WORKER_USER_ARGS[@]}"
+		"$VENV/bin/celery" -A workers worker --loglevel=INFO -n "docproc@%h" \
+		--queues=parse,embed,index "${WORKER_USER_ARGS[@]}"
+fi
+if pid=$(running_pid llm-worker celery); then
+	log "Celery LLM-jobs worker already running (pid $pid)"
+else
+	log "starting the Celery worker for LLM jobs (log var/log/llm-worker.log)"
+	start_background llm-worker "${WORKER_PREFIX[@]}" \
+		"$VENV/bin/celery" -A workers worker --loglevel=INFO -n "docproc-llm@%h" \
+		--queues=llm --concurrency=1 "${WORKER_USER_ARGS[@]}"
+fi
+if pid=$(running_pid beat celery); then
+	log "Celery beat already running (pid $pid)"
+else
+	log "starting Celery beat, the sweeper's clock (log var/log/beat.log)"
+	start_background beat "${SVC_PREFIX[@]}" "$VENV/bin/celery" -A workers beat --loglevel=INFO \
+		--schedule "$DOCPROC_DATA_DIR/celerybeat-schedule"
 fi
 
 if pid=$(running_pid web gunicorn); then
@@ -200,6 +220,8 @@ wait_until() { # wait_until SECONDS NAME PATTERN COMMAND...: poll COMMAND while 
 wait_until 60 web gunicorn tcp_open 127.0.0.1 "$PORT"
 wait_until 180 worker celery as_service "$VENV/bin/celery" -A workers inspect ping \
 	-d "$WORKER_NODE" --timeout 3
+wait_until 180 llm-worker celery as_service "$VENV/bin/celery" -A workers inspect ping \
+	-d "$LLM_WORKER_NODE" --timeout 3
 
 # --- 6. Sample documents ----------------------------------------------------------------------
 log "ingesting the sample documents into the matter 'samples' (waits until they are processed)"
@@ -223,7 +245,8 @@ docproc is running.
              (kept in ${PASSWORD_FILE#"$DOCPROC_ROOT"/}, readable only by its owner)
   Matter:    samples -- ${#SAMPLES[@]} synthetic documents; $ADMIN_USER is its manager
   LLM:       $LLM_URL
-  Logs:      var/log/web.log, var/log/worker.log, var/log/llm.log
+  Logs:      var/log/web.log, var/log/worker.log, var/log/llm-worker.log, var/log/beat.log,
+             var/log/llm.log
   Stop:      bash scripts/stop.sh
 EOF
 if ((!INGEST_OK)); then

@@ -22,8 +22,8 @@ from tests.support.deploy_check import check_deploy
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "compose.yaml"
-LONG_RUNNING = ("web", "worker", "indexer", "beat", "postgres", "redis", "vllm")
-APP_SERVICES = ("web", "worker", "indexer", "beat")
+LONG_RUNNING = ("web", "worker", "indexer", "llm-worker", "beat", "postgres", "redis", "vllm")
+APP_SERVICES = ("web", "worker", "indexer", "llm-worker", "beat")
 
 pytestmark = pytest.mark.skipif(
     shutil.which("docker") is None,
@@ -122,6 +122,29 @@ def test_worker_consumes_every_pipeline_queue(config):
     assert "--queues=parse,embed,index" in command
 
 
+def test_llm_jobs_have_a_worker_of_their_own_that_takes_no_pipeline_queue(config):
+    pipeline = config["services"]["worker"]["command"]
+    llm = config["services"]["llm-worker"]["command"]
+
+    assert "--queues=llm" in llm
+    assert "--hostname=llm@%h" in llm
+    assert not any("llm" in arg for arg in pipeline if arg.startswith("--queues="))
+
+
+def test_every_routed_queue_has_a_compose_worker(config):
+    from docproc import task_queues
+
+    consumed = set()
+    for service in config["services"].values():
+        for arg in service.get("command") or []:
+            if isinstance(arg, str) and arg.startswith("--queues="):
+                consumed.update(arg.removeprefix("--queues=").split(","))
+    routed = {route["queue"] for route in task_queues.ROUTES.values()}
+
+    assert routed <= consumed
+    assert set(task_queues.ALL) == consumed
+
+
 def test_indexer_is_a_single_process_on_the_index_queue_only(config):
     command = config["services"]["indexer"]["command"]
 
@@ -162,7 +185,7 @@ def test_only_the_web_server_is_published_and_the_backend_has_no_route_out(confi
 
     assert published == {"web"}
     assert config["networks"]["backend"]["internal"] is True
-    for name in ("worker", "indexer", "beat", "postgres", "redis", "vllm"):
+    for name in ("worker", "indexer", "llm-worker", "beat", "postgres", "redis", "vllm"):
         assert set(config["services"][name]["networks"]) == {"backend"}, name
 
 

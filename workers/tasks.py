@@ -9,20 +9,20 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import audit, ingestion, jobs
+from docproc.services import audit, ingestion, jobs, sweeper
 from workers.base import JobTask, PipelineTask
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=PipelineTask)
+@shared_task(base=PipelineTask, counts_attempts=True)
 def parse_document(document_id: int) -> None:
     """Extract page text (and OCR), then chunk."""
     if ingestion.parse(document_id):
         chunk_document.delay(document_id)
 
 
-@shared_task(base=PipelineTask)
+@shared_task(base=PipelineTask, counts_attempts=True)
 def chunk_document(document_id: int) -> None:
     """Split pages into passages, then embed them."""
     if ingestion.chunk(document_id):
@@ -52,7 +52,8 @@ def embed_chunks(document_id: int, chunk_ids: list[int]) -> None:
 @shared_task(base=PipelineTask)
 def index_document(document_id: int) -> None:
     """Add the document's vectors to its matter's index (single writer per matter)."""
-    ingestion.index(document_id)
+    if ingestion.index(document_id):
+        sweeper.finished(document_id)
 
 
 @shared_task(base=JobTask)
@@ -73,3 +74,9 @@ def verify_audit_chain() -> dict[str, object]:
             "the audit chain is broken at record %s: %s", status.first_broken_seq, status.problem
         )
     return status.as_dict()
+
+
+@shared_task
+def sweep_stuck_work() -> dict[str, list[int] | list[str]]:
+    """Beat's periodic sweep: queue again the documents and jobs a crash left stuck."""
+    return sweeper.sweep().as_dict()

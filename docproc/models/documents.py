@@ -56,6 +56,10 @@ class Document(models.Model):
     context_embedding = models.BinaryField(null=True, blank=True)
     # A password supplied for an encrypted PDF, kept only until parsing has used it.
     pending_password = models.CharField(max_length=512, blank=True, default="")
+    # How many times processing was restarted after an interruption (a worker killed mid-task,
+    # work lost with the broker): services/sweeper.py fails the document past
+    # DOCPROC_MAX_ATTEMPTS, so a file that crashes workers cannot loop for ever.
+    attempts = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

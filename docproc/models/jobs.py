@@ -40,6 +40,8 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)  # {"code", "detail"} when failed
+    # Restarts after an interruption, capped as a document's are (services/sweeper.py).
+    attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

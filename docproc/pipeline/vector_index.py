@@ -35,6 +35,11 @@ class IndexMismatchError(Exception):
     """The index on disk was built with another embedding model or dimension."""
 
 
+class IndexCorruptError(IndexMismatchError):
+    """The index file on disk is truncated or corrupt (a crash of the disk or the storage, or a
+    hand edit: saves themselves are atomic). Rebuilt from the database like a mismatched one."""
+
+
 def set_threads(count: int) -> None:
     _faiss().omp_set_num_threads(max(1, count))
 
@@ -136,13 +141,19 @@ def save(index: VectorIndex, directory: Path) -> None:
 def load(directory: Path, model: str, dimension: int) -> VectorIndex:
     """Load the index in ``directory``, or an empty one if there is none yet.
 
-    Raises IndexMismatchError if it was built with another model or dimension.
+    Raises IndexMismatchError if it was built with another model or dimension, and its
+    subclass IndexCorruptError if a file is truncated or corrupt.
     """
     index_path = directory / INDEX_FILE
     if not index_path.exists():
         return VectorIndex(model, dimension)
     sidecar_path = directory / SIDECAR_FILE
-    sidecar = json.loads(sidecar_path.read_text()) if sidecar_path.exists() else {}
+    try:
+        sidecar = json.loads(sidecar_path.read_text()) if sidecar_path.exists() else {}
+    except ValueError as exc:
+        raise IndexCorruptError(
+            f"index sidecar {sidecar_path} is truncated or corrupt; run `manage.py rebuild_index`"
+        ) from exc
     if sidecar.get("model") != model or sidecar.get("dimension") != dimension:
         raise IndexMismatchError(
             f"index in {directory} was built with {sidecar.get('model')!r} "
@@ -150,7 +161,13 @@ def load(directory: Path, model: str, dimension: int) -> VectorIndex:
             "run `manage.py rebuild_index`"
         )
     raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
-    faiss_index = _faiss().deserialize_index(raw)
+    try:
+        faiss_index = _faiss().deserialize_index(raw)
+    except RuntimeError as exc:  # faiss's own error for a short or garbled file
+        raise IndexCorruptError(
+            f"index file {index_path} is truncated or corrupt ({len(raw)} bytes); "
+            "run `manage.py rebuild_index`"
+        ) from exc
     if faiss_index.d != dimension:
         raise IndexMismatchError(f"index file dimension {faiss_index.d} != {dimension}")
     return VectorIndex(model, dimension, faiss_index)

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from docproc.models import Chunk, DocumentStatus, Matter
 from docproc.pipeline.embed import embed_query
 from docproc.pipeline.types import Passage, TransientError
-from docproc.pipeline.vector_index import IndexMismatchError, VectorIndex
+from docproc.pipeline.vector_index import IndexCorruptError, IndexMismatchError, VectorIndex
 from docproc.services import indexes
 
 MAX_K = 100
@@ -47,9 +47,15 @@ def checked_query(query: str, k: int) -> str:
 
 
 def open_index(matter: Matter) -> VectorIndex:
-    """The matter's vector index (cached); IndexUnavailableError if another model built it."""
+    """The matter's vector index (cached); IndexUnavailableError if another model built it or
+    its file is damaged (other matters' indexes are separate files, and keep serving)."""
     try:
         return indexes.readers.get(matter.pk)
+    except IndexCorruptError as exc:
+        raise IndexUnavailableError(
+            "This matter's search index is damaged (truncated or corrupt); an administrator "
+            f"must run `manage.py rebuild_index --matter {matter.slug}`."
+        ) from exc
     except IndexMismatchError as exc:
         raise IndexUnavailableError(
             "This matter's search index was built with another embedding model; an "

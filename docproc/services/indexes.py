@@ -45,10 +45,31 @@ def vectors_of(chunks: Iterable[Chunk]) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors.reshape(len(rows), EMBEDDING_DIMENSION)
 
 
+def _load_for_writing(matter_id: int) -> vector_index.VectorIndex:
+    """The matter's index to change; a truncated or corrupt file is rebuilt from the database
+    first (the caller holds the writer lock), so new documents still reach it."""
+    try:
+        return _load(matter_id)
+    except vector_index.IndexCorruptError as exc:
+        logger.error("matter %s: %s; rebuilding it from the database", matter_id, exc)
+        return _from_database(matter_id)
+
+
+def _from_database(matter_id: int) -> vector_index.VectorIndex:
+    index = vector_index.VectorIndex(embedding_model_id(), EMBEDDING_DIMENSION)
+    documents = Document.objects.filter(matter_id=matter_id, status=DocumentStatus.INDEXED)
+    for document in documents.iterator():
+        ids, vectors = vectors_of(
+            Chunk.objects.filter(document=document).only("pk", "embedding", "embedding_model")
+        )
+        index.add(ids, vectors)
+    return index
+
+
 def add_chunks(matter_id: int, ids: np.ndarray, vectors: np.ndarray) -> int:
     """Put these vectors in the matter's index (replacing any under the same ids)."""
     with index_writer(matter_id):
-        index = _load(matter_id)
+        index = _load_for_writing(matter_id)
         index.add(ids, vectors)
         vector_index.save(index, index_dir(matter_id))
         return index.count
@@ -60,7 +81,7 @@ def remove_chunks(matter_id: int, ids: Iterable[int]) -> int:
     if len(ids) == 0:
         return 0
     with index_writer(matter_id):
-        index = _load(matter_id)
+        index = _load_for_writing(matter_id)
         removed = index.remove(ids)
         if removed:
             vector_index.save(index, index_dir(matter_id))
@@ -70,13 +91,7 @@ def remove_chunks(matter_id: int, ids: Iterable[int]) -> int:
 def rebuild(matter: Matter) -> int:
     """Rebuild one matter's index from the vectors stored with its indexed documents."""
     with index_writer(matter.pk):
-        index = vector_index.VectorIndex(embedding_model_id(), EMBEDDING_DIMENSION)
-        documents = Document.objects.filter(matter=matter, status=DocumentStatus.INDEXED)
-        for document in documents.iterator():
-            ids, vectors = vectors_of(
-                Chunk.objects.filter(document=document).only("pk", "embedding", "embedding_model")
-            )
-            index.add(ids, vectors)
+        index = _from_database(matter.pk)
         vector_index.save(index, index_dir(matter.pk))
         return index.count
 

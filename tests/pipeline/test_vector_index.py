@@ -87,3 +87,15 @@ def test_missing_index_loads_empty(tmp_path):
     loaded = vector_index.load(tmp_path / "nothing-here", MODEL, 8)
 
     assert (loaded.count, loaded.search(unit_vectors(1)[0], 3)) == (0, [])
+
+
+@pytest.mark.parametrize("name", [vector_index.INDEX_FILE, vector_index.SIDECAR_FILE])
+def test_a_truncated_index_file_is_refused_as_corrupt(tmp_path, name):
+    index = vector_index.VectorIndex("m@1", 4)
+    index.add(np.array([1, 2], dtype=np.int64), np.eye(4, dtype=np.float32)[:2])
+    vector_index.save(index, tmp_path)
+    data = (tmp_path / name).read_bytes()
+    (tmp_path / name).write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(vector_index.IndexCorruptError, match="truncated or corrupt"):
+        vector_index.load(tmp_path, "m@1", 4)
