@@ -222,3 +222,12 @@ def test_the_web_service_passes_the_deployment_checklist_as_compose_configures_i
 
     assert environment["DOCPROC_HTTPS"] == "true"
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_app_image_runs_as_an_unprivileged_user_and_compose_does_not_override_it(config):
+    dockerfile = (REPO / "Dockerfile").read_text().splitlines()
+    users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+
+    assert users and users[-1] not in ("root", "0"), "the image's last USER must not be root"
+    for name in APP_SERVICES:
+        assert config["services"][name].get("user") in (None, ""), name
