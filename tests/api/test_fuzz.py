@@ -70,6 +70,9 @@ def world(keep_connection, index_document, make_member, make_token, make_documen
     settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
     settings.LLM_MAX_RETRIES = 0
     settings.LLM_TIMEOUT_S = 1.0
+    # The fuzzer's probes with bad credentials expect 401 from every operation; past the
+    # per-address limit they would get 429, which tests/audit/test_flood.py pins down.
+    settings.TOKEN_FAILURES_PER_ADDRESS = 1_000_000
     matter, document = index_document("fuzz", "msa.pdf", make_text_pdf(PAGES))
     victim = make_document("victim.pdf", pages=["Delete me."], in_matter=matter)
     manager = make_member("manager", "fuzzer", in_matter=matter)
