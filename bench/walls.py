@@ -37,6 +37,8 @@ def main() -> int:
     settings.LLM_BASE_URL = free_llm_url()  # nobody listens: answers quote the documents
     settings.LLM_MAX_RETRIES = 0
     settings.LLM_TIMEOUT_S = 2.0
+    # Every bad-token persona comes from one address: past the per-address limit it gets 429.
+    settings.TOKEN_FAILURES_PER_ADDRESS = 1_000_000
     ingestion.enqueue_processing = lambda document_id: None  # the stages run here, inline
 
     started = time.monotonic()

@@ -9,5 +9,8 @@ from tests.walls.world import World, build_world
 
 
 @pytest.fixture
-def world(db, enqueued, fresh_indexes, llm_down) -> World:  # noqa: F811
+def world(db, enqueued, fresh_indexes, llm_down, settings) -> World:  # noqa: F811
+    # Every bad-token persona comes from one test address: past the per-address limit the
+    # API answers 429 (tests/audit/test_flood.py); the walls are about what 401 hides.
+    settings.TOKEN_FAILURES_PER_ADDRESS = 1_000_000
     return build_world()
