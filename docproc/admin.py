@@ -9,26 +9,62 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from docproc.models import ApiToken, AuditEvent, DeletionReceipt, Document, Matter, Membership
+from docproc.models import (
+    ApiToken,
+    AuditEvent,
+    DeletionReceipt,
+    Document,
+    LegalHold,
+    Matter,
+    MatterDeletionReceipt,
+    Membership,
+    PracticeArea,
+    Screen,
+)
 from docproc.services import audit, tokens
 from docproc.services.documents import delete_document
+from docproc.services.matter_deletion import delete_matter
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "added_by", "created_at"]
+    readonly_fields = ["added_by", "created_at"]
 
 
 @admin.register(Matter)
 class MatterAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "created_at"]
-    search_fields = ["slug", "name"]
+    """Closing, screens and holds have their own audited pages; here they are shown only.
+    Deleting a matter goes through ``services.matter_deletion`` (receipts, holds honoured)."""
+
+    list_display = ["slug", "name", "practice_area", "status", "created_at"]
+    list_filter = ["status", "practice_area"]
+    search_fields = ["slug", "name", "client_reference"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at"]
+    fields = [
+        "slug",
+        "name",
+        "description",
+        "client_reference",
+        "practice_area",
+        "retention_years",
+        "status",
+        "closed_at",
+        "closed_by",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = ["status", "closed_at", "closed_by", "created_by", "created_at"]
     inlines = [MembershipInline]
+
+    def delete_model(self, request, obj: Matter) -> None:
+        delete_matter(request.user, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for matter in queryset:
+            delete_matter(request.user, matter)
 
     def save_formset(self, request, form, formset, change) -> None:
         """Memberships edited inline are audited like any other membership change."""
@@ -123,6 +159,47 @@ class DocumentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for document in queryset.select_related("matter"):
             delete_document(document, request.user)
+
+
+@admin.register(PracticeArea)
+class PracticeAreaAdmin(admin.ModelAdmin):
+    """Practice areas and their default retention (years after a matter closes)."""
+
+    list_display = ["slug", "name", "default_retention_years"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records changed only through their audited services: shown, never edited here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Screen)
+class ScreenAdmin(ReadOnlyAdmin):
+    list_display = ["matter", "user", "reason", "created_by", "created_at", "lifted_at"]
+    list_filter = ["lifted_at"]
+    search_fields = ["matter__slug", "user__username"]
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdmin):
+    list_display = ["id", "matter", "document", "reason", "placed_by", "placed_at", "released_at"]
+    list_filter = ["released_at"]
+    search_fields = ["matter__slug", "document__filename", "reason"]
+
+
+@admin.register(MatterDeletionReceipt)
+class MatterDeletionReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["id", "slug", "name", "reason", "deleted_by", "deleted_at"]
+    search_fields = ["slug", "name"]
 
 
 @admin.register(DeletionReceipt)

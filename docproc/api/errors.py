@@ -45,6 +45,7 @@ from docproc.services.error_codes import (
     Failure,
     describe,
 )
+from docproc.services.matters import MatterError
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,9 @@ def _translate_django(exc: Exception) -> exceptions.APIException | None:
     """Map framework exceptions DRF leaves alone to an APIException, or None if unexpected."""
     if isinstance(exc, Http404):
         return exceptions.NotFound(NOT_FOUND.message)
+    if isinstance(exc, MatterError):
+        # Matters, members, screens and holds: the service's words, code and status.
+        return service_error(exc)
     if isinstance(exc, IndexUnavailableError):
         logger.error("index unavailable: %s", exc)
         return TemporarilyUnavailableError(str(exc))

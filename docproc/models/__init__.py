@@ -4,14 +4,17 @@ the audit log."""
 from docproc.models.audit import AuditCheckpoint, AuditEvent
 from docproc.models.documents import (
     Chunk,
+    DeletionReason,
     DeletionReceipt,
     Document,
     DocumentStatus,
+    MatterDeletionReceipt,
     Page,
     Summary,
 )
+from docproc.models.holds import LegalHold
 from docproc.models.jobs import Job, JobKind, JobStatus
-from docproc.models.matters import Matter, Membership, Role
+from docproc.models.matters import Matter, MatterStatus, Membership, PracticeArea, Role, Screen
 from docproc.models.tokens import ApiToken, Scope
 
 __all__ = [
@@ -19,16 +22,22 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEvent",
     "Chunk",
+    "DeletionReason",
     "DeletionReceipt",
     "Document",
     "DocumentStatus",
     "Job",
     "JobKind",
     "JobStatus",
+    "LegalHold",
     "Matter",
+    "MatterDeletionReceipt",
+    "MatterStatus",
     "Membership",
     "Page",
+    "PracticeArea",
     "Role",
     "Scope",
+    "Screen",
     "Summary",
 ]

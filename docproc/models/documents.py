@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from docproc.models.matters import ROLE_RANK, Matter, Role, token_matter_ids
+from docproc.models.matters import ROLE_RANK, Matter, Role, screened, token_matter_ids
 
 
 class DocumentStatus(models.TextChoices):
@@ -30,9 +30,11 @@ class DocumentQuerySet(models.QuerySet):
         if user is None or not user.is_authenticated:
             return self.none()
         allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(min_role)]]
-        documents = self.filter(
-            matter__memberships__user=user, matter__memberships__role__in=allowed
-        ).distinct()
+        documents = (
+            self.filter(matter__memberships__user=user, matter__memberships__role__in=allowed)
+            .exclude(screened(user, "matter_id"))
+            .distinct()
+        )
         limit = token_matter_ids(user)
         return documents if limit is None else documents.filter(matter_id__in=limit)
 
@@ -127,10 +129,53 @@ class Chunk(models.Model):
         indexes = [models.Index(fields=["document", "embedding_model"])]
 
 
-class DeletionReceipt(models.Model):
-    """Proof that a document and everything derived from it were removed, and by whom."""
+class DeletionReason(models.TextChoices):
+    DELETED = "deleted", "Deleted by a person"
+    MATTER_DELETED = "matter_deleted", "Deleted with its matter"
+    RETENTION = "retention", "Purged at the end of its retention period"
 
-    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="deletion_receipts")
+
+class MatterDeletionReceipt(models.Model):
+    """Proof that a whole matter was removed: one line per document (the documents' own
+    receipts point here), the index removed, by whom and why. Outlives the matter."""
+
+    matter_id_removed = models.BigIntegerField()
+    slug = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20, choices=DeletionReason.choices)
+    documents = models.JSONField(default=list)  # [{document_id, filename, sha256, counts...}]
+    index_removed = models.BooleanField(default=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+
+
+class DeletionReceipt(models.Model):
+    """Proof that a document and everything derived from it were removed, by whom and why.
+    Outlives the document and its matter (``matter_slug`` names it then)."""
+
+    matter = models.ForeignKey(
+        Matter,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deletion_receipts",
+    )
+    matter_slug = models.CharField(max_length=100, blank=True, default="")
+    reason = models.CharField(
+        max_length=20, choices=DeletionReason.choices, default=DeletionReason.DELETED
+    )
+    matter_receipt = models.ForeignKey(
+        MatterDeletionReceipt,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="document_receipts",
+    )
     document_id = models.BigIntegerField()
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)

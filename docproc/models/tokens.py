@@ -27,6 +27,7 @@ class Scope(models.TextChoices):
     WRITE = "write", "Upload, delete, supply passwords, reprocess"
     ASK = "ask", "Search and ask questions"
     EXTRACT = "extract", "Summaries and field extraction"
+    MANAGE = "manage", "Create, edit and close matters; manage their members and legal holds"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)

@@ -1,73 +1,170 @@
-"""Removing a document and everything derived from it, with a receipt."""
+"""Removing documents and everything derived from them, with a receipt for each.
+
+One primitive, ``remove_documents``, serves every way a document goes: a person deleting one
+(``delete_document``), a whole matter deleted (``matter_deletion``) and the retention purge
+(``retention``). Each caller first takes the matter's row lock and asks ``holds`` (and, for a
+person's deletion, whether the matter is open); the removal then counts what goes, writes the
+receipts, deletes the rows, and after the commit removes the files no one else refers to.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count
 
-from docproc.models import Chunk, DeletionReceipt, Document, Job, Page, Summary
-from docproc.services import audit, indexes, storage
+from docproc.models import (
+    Chunk,
+    DeletionReason,
+    DeletionReceipt,
+    Document,
+    Job,
+    Matter,
+    MatterDeletionReceipt,
+    Page,
+    Summary,
+)
+from docproc.services import audit, holds, indexes, matters, storage
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+# Rows deleted per statement: large purges stay within PostgreSQL's parameter limits and
+# memory, whatever their size.
+BATCH = 500
 
 
-def delete_document(
-    document: Document, user: User | AnonymousUser | None = None
-) -> DeletionReceipt:
+@dataclass
+class Removal:
+    """What ``remove_documents`` did in the transaction, and what is left for after commit."""
+
+    matter_id: int
+    receipts: list[DeletionReceipt] = field(default_factory=list)
+    summaries_removed: dict[int, int] = field(default_factory=dict)
+    jobs_removed: dict[int, int] = field(default_factory=dict)
+    chunk_ids: list[int] = field(default_factory=list)
+
+
+def delete_document(document: Document, user: audit.Actor = None) -> DeletionReceipt:
     """Remove the document's vectors, chunks, pages, cached summaries, jobs (with their results)
     and (if no other document or upload in progress shares the bytes) its original file, and
     record a receipt: what was removed, counted, with the original's sha256. Afterwards its text
-    cannot be retrieved by any path: search only returns chunks that still exist, and their
-    vectors are gone too (``tests/walls/test_deletion.py`` walks every route to prove it)."""
-    chunk_ids = list(Chunk.objects.filter(document=document).values_list("pk", flat=True))
-    vectors_removed = indexes.remove_chunks(document.matter_id, chunk_ids)
+    cannot be retrieved by any path (``tests/walls/test_deletion.py`` walks every route).
+
+    Refused with ``holds.LegalHoldError`` under a legal hold on the document or its matter, and
+    with ``matters.MatterClosedError`` in a closed matter."""
     with transaction.atomic():
-        pages_removed = Page.objects.filter(document=document).count()
-        # Deleted with the document (their foreign keys cascade); counted for the receipt.
-        summaries_removed = Summary.objects.filter(document=document).count()
-        jobs_removed = Job.objects.filter(document=document).count()
-        receipt = DeletionReceipt.objects.create(
-            matter_id=document.matter_id,
-            document_id=document.pk,
-            filename=document.filename,
-            sha256=document.sha256,
-            pages_removed=pages_removed,
-            chunks_removed=len(chunk_ids),
-            vectors_removed=vectors_removed,
-            file_removed=False,
-            deleted_by=user if user is not None and user.is_authenticated else None,
-        )
-        sha = document.sha256
-        document_id = document.pk
-        document.delete()
+        Matter.objects.select_for_update().filter(pk=document.matter_id).first()
+        matters.ensure_open(document.matter, "delete its documents")
+        holds.ensure_not_held(documents=[document])
+        removal = remove_documents(document.matter, [document], user, DeletionReason.DELETED)
+        receipt = removal.receipts[0]
         # Last in the transaction: the audit append lock is held until it commits.
         audit.record(
             user,
             audit.Action.DELETE,
             matter=document.matter,
-            target=("document", document_id),
+            target=("document", receipt.document_id),
             details={
-                "filename": document.filename,
-                "sha256": sha,
+                "filename": receipt.filename,
+                "sha256": receipt.sha256,
                 "receipt": receipt.pk,
-                "pages_removed": pages_removed,
-                "chunks_removed": len(chunk_ids),
-                "vectors_removed": vectors_removed,
-                "summaries_removed": summaries_removed,
-                "jobs_removed": jobs_removed,
+                "pages_removed": receipt.pages_removed,
+                "chunks_removed": receipt.chunks_removed,
+                "vectors_removed": receipt.vectors_removed,
+                "summaries_removed": removal.summaries_removed[receipt.document_id],
+                "jobs_removed": removal.jobs_removed[receipt.document_id],
             },
         )
-    # After the commit, so that the reference check sees every other committed document.
-    receipt.file_removed = storage.remove_unreferenced(
-        sha, referenced=lambda: Document.objects.filter(sha256=sha).exists()
+    finish_removal(removal)
+    return receipt
+
+
+def remove_documents(
+    matter: Matter,
+    documents: list[Document],
+    user: audit.Actor,
+    reason: str,
+    matter_receipt: MatterDeletionReceipt | None = None,
+) -> Removal:
+    """Inside the caller's transaction (holding the matter's row lock, holds checked): take the
+    documents' vectors out of the index, write one receipt each, and delete their rows (pages,
+    chunks, summaries, jobs and holds go with them). Call ``finish_removal`` after commit."""
+    removal = Removal(matter.pk)
+    for start in range(0, len(documents), BATCH):
+        _remove_batch(
+            matter, documents[start : start + BATCH], user, reason, matter_receipt, removal
+        )
+    return removal
+
+
+def _remove_batch(
+    matter: Matter,
+    documents: list[Document],
+    user: audit.Actor,
+    reason: str,
+    matter_receipt: MatterDeletionReceipt | None,
+    removal: Removal,
+) -> None:
+    ids = [document.pk for document in documents]
+    chunks: dict[int, list[int]] = defaultdict(list)
+    for chunk_id, document_id in Chunk.objects.filter(document_id__in=ids).values_list(
+        "pk", "document_id"
+    ):
+        chunks[document_id].append(chunk_id)
+    vectors = indexes.remove_chunk_groups(matter.pk, {i: chunks[i] for i in ids})
+    pages = _counts(Page, ids)
+    removal.summaries_removed.update(_counts(Summary, ids, default_ids=ids))
+    removal.jobs_removed.update(_counts(Job, ids, default_ids=ids))
+    deleted_by = audit.person(user)
+    receipts = DeletionReceipt.objects.bulk_create(
+        DeletionReceipt(
+            matter=matter,
+            matter_slug=matter.slug,
+            reason=reason,
+            matter_receipt=matter_receipt,
+            document_id=document.pk,
+            filename=document.filename,
+            sha256=document.sha256,
+            pages_removed=pages.get(document.pk, 0),
+            chunks_removed=len(chunks[document.pk]),
+            vectors_removed=vectors[document.pk],
+            file_removed=False,
+            deleted_by=deleted_by,
+        )
+        for document in documents
     )
-    if receipt.file_removed:
-        receipt.save(update_fields=["file_removed"])
-    # A worker may have been mid-way through this document: sweep any vector it added since.
-    late = indexes.remove_chunks(document.matter_id, chunk_ids)
-    if late:
+    # Children first, by document id, so each is one statement rather than a cascade walk.
+    for model in (Chunk, Page, Summary, Job):
+        model.objects.filter(document_id__in=ids).delete()
+    Document.objects.filter(pk__in=ids).delete()
+    removal.receipts.extend(receipts)
+    removal.chunk_ids.extend(chunk for document in ids for chunk in chunks[document])
+
+
+def _counts(
+    model: type[Page | Summary | Job], ids: list[int], default_ids: list[int] | None = None
+) -> dict[int, int]:
+    rows = model.objects.filter(document_id__in=ids).values("document_id").annotate(n=Count("pk"))
+    found = {row["document_id"]: row["n"] for row in rows}
+    return {i: found.get(i, 0) for i in default_ids} if default_ids is not None else found
+
+
+def _referenced(sha256: str) -> Callable[[], bool]:
+    return lambda: Document.objects.filter(sha256=sha256).exists()
+
+
+def finish_removal(removal: Removal) -> None:
+    """After the commit: remove each original no committed document or upload still refers to
+    (marking its receipt), and sweep any vector a worker added mid-way."""
+    removed_files = []
+    for receipt in removal.receipts:
+        if storage.remove_unreferenced(receipt.sha256, referenced=_referenced(receipt.sha256)):
+            receipt.file_removed = True
+            removed_files.append(receipt.pk)
+    DeletionReceipt.objects.filter(pk__in=removed_files).update(file_removed=True)
+    late = indexes.remove_chunks(removal.matter_id, removal.chunk_ids)
+    if late and len(removal.receipts) == 1:
+        receipt = removal.receipts[0]
         receipt.vectors_removed += late
         receipt.save(update_fields=["vectors_removed"])
-    return receipt

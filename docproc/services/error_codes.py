@@ -25,6 +25,8 @@ from docproc.pipeline.llm.client import (
 )
 from docproc.services.answers import QuestionError
 from docproc.services.extraction import SchemaError
+from docproc.services.matters import MatterConflictError, MatterError
+from docproc.services.memberships import MemberNotFoundError
 from docproc.services.summaries import SummaryError
 
 logger = logging.getLogger(__name__)
@@ -83,8 +85,16 @@ LLM_UNAVAILABLE = ErrorCode(
     "llm_unavailable", 503, "The language model is unavailable ({reason}); try again shortly."
 )
 
+# A matter's state refuses the request (each a ``MatterConflictError`` subclass's ``code``).
+MATTER_CLOSED = ErrorCode("matter_closed", 409, "The matter is closed (read-only).")
+LEGAL_HOLD = ErrorCode("legal_hold", 409, "A legal hold forbids deleting this.")
+MATTER_EXISTS = ErrorCode("matter_exists", 409, "A matter with this reference already exists.")
+SCREENED = ErrorCode("screened", 409, "The user is screened from this matter.")
+LAST_MANAGER = ErrorCode("last_manager", 409, "A matter must keep at least one manager.")
+_CONFLICTS = {e.code: e for e in (MATTER_CLOSED, LEGAL_HOLD, MATTER_EXISTS, SCREENED, LAST_MANAGER)}
+
 # What ``describe`` knows; a front door catches these around a service call.
-DESCRIBED = (LLMError, QuestionError, SchemaError, SummaryError)
+DESCRIBED = (LLMError, QuestionError, SchemaError, SummaryError, MatterError)
 
 
 def describe(exc: Exception) -> Failure:
@@ -92,6 +102,12 @@ def describe(exc: Exception) -> Failure:
 
     Anything not in ``DESCRIBED`` is a ``server_error`` that says nothing of its cause.
     """
+    if isinstance(exc, MatterConflictError):
+        return _CONFLICTS.get(exc.code, CONFLICT).failure(str(exc))
+    if isinstance(exc, MemberNotFoundError):
+        return NOT_FOUND.failure(str(exc))
+    if isinstance(exc, MatterError):
+        return INVALID.failure(str(exc), field=exc.field)
     if isinstance(exc, QuestionError):
         return INVALID.failure(str(exc), field="question")
     if isinstance(exc, SchemaError):

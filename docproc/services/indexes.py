@@ -7,6 +7,7 @@ and can always be rebuilt.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,6 +89,24 @@ def remove_chunks(matter_id: int, ids: Iterable[int]) -> int:
         return removed
 
 
+def remove_chunk_groups(matter_id: int, groups: dict[int, list[int]]) -> dict[int, int]:
+    """Take several documents' chunk ids (``{document_id: chunk ids}``) out of the matter's
+    index in one load and save; returns how many vectors each document had there."""
+    wanted = [chunk for chunks in groups.values() for chunk in chunks]
+    if not wanted:
+        return dict.fromkeys(groups, 0)
+    with index_writer(matter_id):
+        index = _load_for_writing(matter_id)
+        held = index.ids()
+        counts = {
+            document: int(np.isin(np.asarray(chunks, dtype=np.int64), held).sum())
+            for document, chunks in groups.items()
+        }
+        if index.remove(np.asarray(wanted, dtype=np.int64)):
+            vector_index.save(index, index_dir(matter_id))
+        return counts
+
+
 def rebuild(matter: Matter) -> int:
     """Rebuild one matter's index from the vectors stored with its indexed documents."""
     with index_writer(matter.pk):
@@ -159,3 +178,14 @@ class _ReaderCache:
 
 
 readers = _ReaderCache()
+
+
+def remove_matter_index(matter_id: int) -> bool:
+    """Delete the matter's whole index (the matter is being deleted); returns whether there was
+    one on disk."""
+    with index_writer(matter_id):
+        directory = index_dir(matter_id)
+        if not directory.exists():
+            return False
+        shutil.rmtree(directory)
+        return True

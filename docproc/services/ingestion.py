@@ -38,7 +38,7 @@ from docproc.pipeline.types import (
     UnsupportedDocumentError,
 )
 from docproc.pipeline.wordpieces import word_piece_counter
-from docproc.services import audit, dispatch, indexes, storage
+from docproc.services import audit, dispatch, indexes, matters, storage
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,10 @@ def submit(
 
     The same bytes uploaded to the same matter return the existing document. Bytes that are not
     an allowed type are kept with status ``failed`` and a reason, so nothing is lost.
-    Raises ``storage.UploadTooLargeError`` past the size limit (nothing is kept then).
+    Raises ``storage.UploadTooLargeError`` past the size limit (nothing is kept then), and
+    ``matters.MatterClosedError`` in a closed matter (before reading the upload).
     """
+    matters.ensure_open(matter, "upload documents")
     blob = storage.store(pieces, settings.MAX_UPLOAD_BYTES)
     filename = safe_filename(filename)
     existing = Document.objects.filter(matter=matter, sha256=blob.sha256).first()
@@ -155,6 +157,7 @@ def _record_upload(user: audit.Actor, document: Document, filename: str, created
 def supply_password(document: Document, password: str, user: audit.Actor = None) -> None:
     """Give an encrypted PDF its password and queue it again. The password is kept only until
     parsing has used it (and is never recorded)."""
+    matters.ensure_open(document.matter, "reprocess its documents")
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(
             pending_password=password, status=DocumentStatus.RECEIVED, reason=""
@@ -165,6 +168,7 @@ def supply_password(document: Document, password: str, user: audit.Actor = None)
 
 def reprocess(document: Document, user: audit.Actor = None) -> None:
     """Queue a failed document again (e.g. after OCR was installed or a transient failure)."""
+    matters.ensure_open(document.matter, "reprocess its documents")
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(status=DocumentStatus.RECEIVED, reason="")
         transaction.on_commit(lambda: enqueue_processing(document.pk))

@@ -248,6 +248,10 @@ _ADMIN_MODELS = {
     "auditevent": lambda world: world.ask_record.pk,
     "apitoken": lambda world: world.victim_token.pk,
     "deletionreceipt": lambda world: world.document_a.pk,  # none yet: a missing row
+    "matterdeletionreceipt": lambda world: world.document_a.pk,  # none yet
+    "practicearea": lambda world: world.document_a.pk,  # none yet
+    "screen": lambda world: world.document_a.pk,  # none yet
+    "legalhold": lambda world: world.document_a.pk,  # none yet
     "user": lambda world: world.users["editor_a"].pk,
     "group": lambda world: 1,
 }

@@ -29,7 +29,7 @@ from docproc import task_queues as queues
 from docproc.models import Chunk, Document, DocumentStatus
 from docproc.models.documents import FINAL_STATUSES
 from docproc.pipeline import vector_index
-from docproc.services import indexes, ingestion, locks, matters, tokens
+from docproc.services import indexes, ingestion, locks, matters, memberships, tokens
 from tests.conftest import spare_redis_url, wait_until_final, worker_env
 from tests.factories.files import make_text_pdf
 from tests.support.llm_servers import pick_free_port
@@ -164,7 +164,7 @@ def editor_api(transactional_db):
 
     def make(slug: str) -> tuple:
         matter = matters.get_or_create_matter(slug)[0]
-        membership, _ = matters.add_member(matter, f"{slug}-editor", "editor")
+        membership, _ = memberships.add_member(matter, f"{slug}-editor", "editor")
         issued = tokens.create_token(membership.user, "read,write,ask", [matter])
         return matter, {"Authorization": f"Bearer {issued.plaintext}"}
 

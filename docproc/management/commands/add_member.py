@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit
 from docproc.models import Role
-from docproc.services import audit, matters
+from docproc.services import audit, matters, memberships
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             matter, _ = matters.get_or_create_matter(options["matter"])
-            membership, created = matters.add_member(matter, options["user"], options["role"])
+            membership, created = memberships.add_member(matter, options["user"], options["role"])
         except matters.MatterError as exc:
             raise CommandError(str(exc)) from exc
         emit(

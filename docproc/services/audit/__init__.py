@@ -48,6 +48,7 @@ from docproc.services.audit.context import (
     bind,
     bound,
     current_context,
+    person,
     sane_request_id,
     unbind,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "bound",
     "can_view",
     "current_context",
+    "person",
     "denied",
     "export",
     "export_line",

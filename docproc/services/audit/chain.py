@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from docproc.models import AuditEvent, Document, Matter
 from docproc.models.audit import GENESIS_HASH, Action
-from docproc.services.audit.context import Actor, RequestContext, current_context
+from docproc.services.audit.context import Actor, RequestContext, current_context, person
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -116,7 +116,7 @@ def record(
     lock is held until that transaction ends.
     """
     context = current_context()
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = person(actor)
     matter = _matter_of(matter, target)
     target_type, target_id = _target(target)
     event = AuditEvent(  # ``at`` is set under the append lock, below

@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 # a job's user, or None for the system (a command, a worker) or a failed sign-in.
 Actor: TypeAlias = "User | AnonymousUser | None"
 
+
+def person(actor: Actor) -> User | None:
+    """The signed-in user behind ``actor`` (None for the system or an anonymous visitor): what
+    a "done by" column stores."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 

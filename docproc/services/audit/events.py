@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.db import transaction
 
-from docproc.models import AuditEvent, Document, Job, Matter, Membership
+from docproc.models import AuditEvent, Document, Job, Matter, Membership, Screen
 from docproc.models.audit import Action
 from docproc.pipeline.llm.client import Usage
 from docproc.pipeline.types import Passage
@@ -53,9 +53,14 @@ def hidden_object_denied(
     if found is None:
         return None
     matter = found if isinstance(found, Matter) else getattr(found, "matter", None)
-    return denied(
-        actor, reason="outside the user's matters", status=404, matter=matter, target=found
+    is_screened = (
+        matter is not None
+        and actor is not None
+        and actor.is_authenticated
+        and Screen.objects.filter(matter=matter, user=actor, lifted_at__isnull=True).exists()
     )
+    reason = "screened from the matter" if is_screened else "outside the user's matters"
+    return denied(actor, reason=reason, status=404, matter=matter, target=found)
 
 
 def hidden_job_denied(actor: Actor, job_id: UUID | str) -> AuditEvent | None:

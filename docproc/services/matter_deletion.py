@@ -1,0 +1,74 @@
+"""Deleting a whole matter: every document removed as a document deletion removes it (each with
+its own receipt), the matter's index removed, and one matter receipt listing them all, which
+outlives the matter. Refused while a legal hold covers the matter or any document in it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from docproc.models import (
+    DeletionReason,
+    Document,
+    Matter,
+    MatterDeletionReceipt,
+    Membership,
+    Screen,
+)
+from docproc.services import audit, holds, indexes
+from docproc.services.documents import finish_removal, remove_documents
+
+
+def delete_matter(
+    actor: audit.Actor, matter: Matter, reason: str = DeletionReason.MATTER_DELETED
+) -> MatterDeletionReceipt:
+    """Remove the matter, its documents, index, memberships and screens; returns the receipt."""
+    with transaction.atomic():
+        locked = Matter.objects.select_for_update().get(pk=matter.pk)
+        holds.ensure_not_held(matter=locked)
+        documents = list(Document.objects.filter(matter=locked).order_by("pk"))
+        receipt = MatterDeletionReceipt.objects.create(
+            matter_id_removed=locked.pk,
+            slug=locked.slug,
+            name=locked.name,
+            reason=reason,
+            deleted_by=audit.person(actor),
+        )
+        removal = remove_documents(locked, documents, actor, DeletionReason.MATTER_DELETED, receipt)
+        receipt.documents = [
+            {
+                "receipt": r.pk,
+                "document_id": r.document_id,
+                "filename": r.filename,
+                "sha256": r.sha256,
+                "pages_removed": r.pages_removed,
+                "chunks_removed": r.chunks_removed,
+                "vectors_removed": r.vectors_removed,
+            }
+            for r in removal.receipts
+        ]
+        members = Membership.objects.filter(matter=locked).count()
+        screens = Screen.objects.filter(matter=locked).count()
+        matter_id = locked.pk
+        audit.record(
+            actor,
+            audit.Action.MATTER_DELETE,
+            matter=locked,
+            target=locked,
+            details={
+                "slug": locked.slug,
+                "name": locked.name,
+                "receipt": receipt.pk,
+                "documents_removed": len(removal.receipts),
+                "chunks_removed": sum(r.chunks_removed for r in removal.receipts),
+                "vectors_removed": sum(r.vectors_removed for r in removal.receipts),
+                "memberships_removed": members,
+                "screens_removed": screens,
+            },
+        )
+        locked.delete()  # memberships, screens, released holds and token links go with it
+        receipt.index_removed = indexes.remove_matter_index(matter_id)
+        receipt.save(update_fields=["documents", "index_removed"])
+    finish_removal(removal)
+    # A worker may have re-created the index mid-way; the matter is gone, so is its index.
+    indexes.remove_matter_index(matter_id)
+    return receipt
