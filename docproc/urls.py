@@ -1,5 +1,5 @@
-"""Root URL map: the admin, the REST API, the health check, the audit console and the staff
-web UI.
+"""Root URL map: the admin, the REST API, the health check, the audit console, the
+compliance pages and the staff web UI.
 
 The error handlers answer JSON under ``/api/`` (clients parse every error the same way) and
 HTML pages everywhere else.
@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/redoc/", openapi.docs_page(SpectacularRedocView), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("console/", include("docproc.console.urls")),
+    path("compliance/", include("docproc.compliance.urls")),
     path("", include("docproc.web.urls")),
 ]
 

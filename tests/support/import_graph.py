@@ -25,6 +25,7 @@ LAYERS = {
     "docproc.api": 3,
     "docproc.web": 3,
     "docproc.console": 3,
+    "docproc.compliance": 3,
     "docproc.management": 3,
     "docproc.admin": 3,
     "docproc.urls": 3,
