@@ -17,9 +17,9 @@ one grouped query over the audit log), never one per row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max, QuerySet
@@ -99,7 +99,8 @@ def review(filters: ReviewFilter | None = None, *, break_glass: bool = True) -> 
     if not matter_by_id:
         return []
 
-    memberships = Membership.objects.filter(matter__in=matters).select_related("user", "added_by")
+    # Plain values, not model instances: a review has thousands of rows.
+    memberships = Membership.objects.filter(matter__in=matters).values(*_MEMBER_FIELDS)
     screens = Screen.objects.filter(matter__in=matters, lifted_at__isnull=True).select_related(
         "user", "created_by"
     )
@@ -108,26 +109,22 @@ def review(filters: ReviewFilter | None = None, *, break_glass: bool = True) -> 
         memberships = memberships.filter(user__username=filters.user)
         screens = screens.filter(user__username=filters.user)
         superusers = superusers.filter(username=filters.user)
+    latest = last_accesses(matters, user=filters.user or None)
 
     rows: list[AccessRow] = []
-    member_pairs: set[tuple[int, int]] = set()
-    for membership in memberships:
-        member_pairs.add((membership.matter_id, membership.user_id))
-        rows.append(_member_row(matter_by_id[membership.matter_id], membership))
-    screened_rows = [_screened_row(matter_by_id[screen.matter_id], screen) for screen in screens]
-    screened_pairs = {(row.matter_id, row.user_id) for row in screened_rows}
-    rows += screened_rows
+    for member in memberships:
+        pair = (member["matter_id"], member["user_id"])
+        rows.append(_member_row(matter_by_id[pair[0]], member, latest.get(pair)))
+    for screen in screens:
+        pair = (screen.matter_id, screen.user_id)
+        rows.append(_screened_row(matter_by_id[pair[0]], screen, latest.get(pair)))
     if break_glass:
+        listed = {(row.matter_id, row.user_id) for row in rows}
         for user in superusers.order_by("username"):
             for matter in matter_list:
                 pair = (matter.pk, user.pk)
-                if pair not in member_pairs and pair not in screened_pairs:
-                    rows.append(_break_glass_row(matter, user))
-
-    if not rows:
-        return []
-    latest = last_accesses(matters, user=filters.user or None)
-    rows = [_with_last_access(row, latest.get((row.matter_id, row.user_id))) for row in rows]
+                if pair not in listed:
+                    rows.append(_break_glass_row(matter, user, latest.get(pair)))
     return sorted(rows, key=_sort_key)
 
 
@@ -174,26 +171,39 @@ def stale_members(
     return found
 
 
-def _member_row(matter: Matter, membership: Membership) -> AccessRow:
-    user = membership.user
+_MEMBER_FIELDS = (
+    "matter_id",
+    "user_id",
+    "role",
+    "created_at",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+    "user__is_superuser",
+    "added_by__username",
+)
+
+
+def _member_row(matter: Matter, member: dict[str, Any], last_access: datetime | None) -> AccessRow:
+    full_name = f"{member['user__first_name']} {member['user__last_name']}".strip()
     return AccessRow(
         matter_id=matter.pk,
         matter=matter.slug,
         matter_name=matter.name,
         matter_status=matter.status,
-        user_id=user.pk,
-        username=user.get_username(),
-        full_name=user.get_full_name(),
+        user_id=member["user_id"],
+        username=member["user__username"],
+        full_name=full_name,  # as ``User.get_full_name`` makes it
         access=Access.MEMBER,
-        role=membership.role,
-        superuser=user.is_superuser,
-        added_by=membership.added_by.get_username() if membership.added_by else None,
-        added_at=membership.created_at,
-        last_access=None,
+        role=member["role"],
+        superuser=member["user__is_superuser"],
+        added_by=member["added_by__username"],
+        added_at=member["created_at"],
+        last_access=last_access,
     )
 
 
-def _screened_row(matter: Matter, screen: Screen) -> AccessRow:
+def _screened_row(matter: Matter, screen: Screen, last_access: datetime | None) -> AccessRow:
     user = screen.user
     return AccessRow(
         matter_id=matter.pk,
@@ -208,12 +218,12 @@ def _screened_row(matter: Matter, screen: Screen) -> AccessRow:
         superuser=user.is_superuser,
         added_by=screen.created_by.get_username() if screen.created_by else None,
         added_at=screen.created_at,
-        last_access=None,
+        last_access=last_access,
         note=screen.reason,
     )
 
 
-def _break_glass_row(matter: Matter, user: User) -> AccessRow:
+def _break_glass_row(matter: Matter, user: User, last_access: datetime | None) -> AccessRow:
     return AccessRow(
         matter_id=matter.pk,
         matter=matter.slug,
@@ -227,13 +237,9 @@ def _break_glass_row(matter: Matter, user: User) -> AccessRow:
         superuser=True,
         added_by=None,
         added_at=None,
-        last_access=None,
+        last_access=last_access,
         note=BREAK_GLASS_NOTE,
     )
-
-
-def _with_last_access(row: AccessRow, last_access: datetime | None) -> AccessRow:
-    return row if last_access is None else replace(row, last_access=last_access)
 
 
 def _sort_key(row: AccessRow) -> tuple[str, int, int, str]:
