@@ -237,7 +237,9 @@ def test_the_csv_is_one_row_per_matter_and_user_with_formulas_neutralised(firm):
     ]  # fmt: skip
 
 
-def test_the_retention_forecast_lists_closed_unheld_matters_due_within_the_window(officer):
+def test_the_retention_forecast_lists_closed_unheld_matters_due_within_the_window(
+    officer, django_assert_num_queries
+):
     now = timezone.now()
     area = PracticeArea.objects.create(slug="lit", name="Litigation", default_retention_years=7)
     due_by_area = factory.make_matter("due-by-area")
@@ -267,7 +269,8 @@ def test_the_retention_forecast_lists_closed_unheld_matters_due_within_the_windo
     holds.place_hold(officer, document=held_document, reason="subpoena")
     holds.place_hold(officer, matter=held, reason="litigation pending")
 
-    found = retention_forecast.forecast(30, now=now)
+    with django_assert_num_queries(1):
+        found = retention_forecast.forecast(30, now=now)
 
     assert [(d.slug, d.retention_years, d.documents, d.held_documents) for d in found] == [
         ("due-by-own", 1, 0, 0),
