@@ -1,7 +1,8 @@
 """The Celery app, configured in this one place: Redis broker, queues and routes by task name,
 late acks, a visibility timeout longer than any task. Services send tasks through it by name
 (``services.dispatch``); the worker processes (``workers``) run them; beat sends the periodic
-sweep (``services/sweeper.py``).
+sweep (``services/sweeper.py``), the audit chain's check and the retention purge
+(``services/retention.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ app.conf.update(
             "task": "workers.tasks.verify_audit_chain",
             "schedule": float(settings.AUDIT_VERIFY_INTERVAL_S),
             "options": {"expires": float(settings.AUDIT_VERIFY_INTERVAL_S)},
+        },
+        # Documents past retention purged (holds respect), next month's purges reported.
+        "purge-past-retention": {
+            "task": "workers.tasks.purge_past_retention",
+            "schedule": settings.RETENTION_EVERY_S,
+            "options": {"expires": settings.RETENTION_EVERY_S},
         },
     },
 )

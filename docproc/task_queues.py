@@ -25,4 +25,6 @@ ROUTES = {
     "workers.tasks.sweep_stuck_work": {"queue": PARSE},
     # Beat's full audit check (services/audit): reads the chain, rides with parsing too.
     "workers.tasks.verify_audit_chain": {"queue": PARSE},
+    # Beat's retention purge (services/retention.py): database work and file removals, no model.
+    "workers.tasks.purge_past_retention": {"queue": PARSE},
 }

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import audit, ingestion, jobs, sweeper
+from docproc.services import audit, ingestion, jobs, retention, sweeper
 from workers.base import JobTask, PipelineTask
 
 logger = logging.getLogger(__name__)
@@ -80,3 +80,25 @@ def verify_audit_chain() -> dict[str, object]:
 def sweep_stuck_work() -> dict[str, list[int] | list[str]]:
     """Beat's periodic sweep: queue again the documents and jobs a crash left stuck."""
     return sweeper.sweep().as_dict()
+
+
+@shared_task
+def purge_past_retention() -> dict[str, object]:
+    """Beat's retention run: purge the documents past retention (legal holds respected, a
+    receipt each, a PURGE audit record per matter), then report what falls due in the next
+    ``DOCPROC_RETENTION_FORECAST_DAYS``. Both are logged and returned; the last run is kept
+    for the compliance pages (``retention.last_run``)."""
+    with audit.bound(audit.RequestContext(system_actor="system:retention")):
+        report = retention.purge()
+    upcoming = retention.forecast(settings.RETENTION_FORECAST_DAYS)
+    outcome = retention.record_run(report, upcoming, settings.RETENTION_FORECAST_DAYS)
+    logger.info(
+        "retention: purged %s document(s) in %s matter(s); %s document(s) in %s matter(s) "
+        "fall due in the next %s days",
+        report.purged,
+        sum(1 for m in report.matters if m.purged),
+        sum(line.documents for line in upcoming),
+        len(upcoming),
+        settings.RETENTION_FORECAST_DAYS,
+    )
+    return outcome
