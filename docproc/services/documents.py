@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 
 from docproc.models import (
@@ -96,9 +96,9 @@ def remove_documents(
     chunks: dict[int, list[int]] = defaultdict(list)
     for start in range(0, len(documents), BATCH):
         ids = [document.pk for document in documents[start : start + BATCH]]
-        for chunk_id, document_id in Chunk.objects.filter(document_id__in=ids).values_list(
-            "pk", "document_id"
-        ):
+        # No ordering: Chunk's default (by document) would join every document row.
+        rows = Chunk.objects.filter(document_id__in=ids).order_by().values_list("pk", "document_id")
+        for chunk_id, document_id in rows:
             chunks[document_id].append(chunk_id)
     vectors = indexes.remove_chunk_groups(matter.pk, {d.pk: chunks[d.pk] for d in documents})
     deleted_by = audit.person(user)
@@ -125,19 +125,41 @@ def remove_documents(
             )
             for document in batch
         )
-        # Children first, by document id, so each is one statement rather than a cascade walk.
-        for model in (Chunk, Page, Summary, Job):
-            model.objects.filter(document_id__in=ids).delete()
-        Document.objects.filter(pk__in=ids).delete()
+        _delete_rows(ids)
         removal.receipts.extend(receipts)
         removal.chunk_ids.extend(chunk for document in ids for chunk in chunks[document])
     return removal
 
 
+def _delete_rows(ids: list[int]) -> None:
+    """Delete these documents and every row that depends on them (pages, chunks, summaries,
+    jobs, released holds): each dependant by document id in one statement, then the documents
+    in one more, without Django's cascade walk, which would first load every document."""
+    cascade = True
+    for relation in Document._meta.related_objects:
+        if relation.on_delete is not models.CASCADE:
+            cascade = False  # a dependant Django must update instead: let it walk
+            continue
+        dependants = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": ids}
+        )
+        dependants.delete()
+    documents = Document.objects.filter(pk__in=ids)
+    if cascade:
+        documents._raw_delete(documents.db)
+    else:
+        documents.delete()
+
+
 def _counts(
     model: type[Page | Summary | Job], ids: list[int], default_ids: list[int] | None = None
 ) -> dict[int, int]:
-    rows = model.objects.filter(document_id__in=ids).values("document_id").annotate(n=Count("pk"))
+    rows = (
+        model.objects.filter(document_id__in=ids)
+        .order_by()  # a default ordering by document would join and group by every document
+        .values("document_id")
+        .annotate(n=Count("pk"))
+    )
     found = {row["document_id"]: row["n"] for row in rows}
     return {i: found.get(i, 0) for i in default_ids} if default_ids is not None else found
 
