@@ -88,7 +88,7 @@ def purge_past_retention() -> dict[str, object]:
     receipt each, a PURGE audit record per matter), then report what falls due in the next
     ``DOCPROC_RETENTION_FORECAST_DAYS``. Both are logged and returned; the last run is kept
     for the compliance pages (``retention.last_run``)."""
-    with audit.bound(audit.RequestContext(system_actor="system:retention")):
+    with audit.bound(audit.RequestContext(system_actor="system:purge_past_retention")):
         report = retention.purge()
     upcoming = retention.forecast(settings.RETENTION_FORECAST_DAYS)
     outcome = retention.record_run(report, upcoming, settings.RETENTION_FORECAST_DAYS)

@@ -9,8 +9,8 @@ A legal hold on the matter keeps all of it; a hold on a document keeps that docu
 ``purge`` removes what is due, one matter at a time under the matter's row lock (the lock that
 placing a hold, deleting a document and another purge take too), so it is safe to run twice at
 once and a second run finds nothing left to purge. The empty, closed matter stays, with its
-receipts and one ``PURGE`` audit record per purge. ``forecast`` says what falls due in the next
-days (for the beat task's report and the compliance pages).
+receipts and one ``PURGE`` audit record per purge (per ``PURGE_BATCH`` documents). ``forecast``
+says what falls due in the next days (for the beat task's report and the compliance pages).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 # Only what a receipt and the removal need: a purge may load many thousands of documents.
 _RECEIPT_FIELDS = ("pk", "matter_id", "filename", "sha256")
+# Documents purged per transaction (and per PURGE audit record): a matter larger than this is
+# purged in several, so the matter's row lock and the work held in memory stay bounded.
+PURGE_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,18 +195,34 @@ def forecast(days: int = 30, now: datetime | None = None) -> list[Upcoming]:
 
 def purge(now: datetime | None = None, actor: audit.Actor = None) -> PurgeReport:
     """Remove every document past retention (see ``documents_past_retention``), one matter at a
-    time, each with a receipt (reason ``retention``) and one ``PURGE`` audit record per matter.
-    Matters kept whole by a hold are reported, not touched."""
+    time, each with a receipt (reason ``retention``) and one ``PURGE`` audit record per matter
+    (per ``PURGE_BATCH`` documents of a larger one). Matters kept whole by a hold are reported,
+    not touched."""
     now = now or timezone.now()
     done = []
     for matter in matters_past_retention(now):
-        outcome = _purge_matter(matter.pk, now, actor)
+        outcome = None
+        while (batch := _purge_matter(matter.pk, now, actor)) is not None:
+            outcome = batch if outcome is None else _merged(outcome, batch)
+            if batch.purged < PURGE_BATCH:
+                break  # else a large matter: its next batch
         if outcome is not None:
             done.append(outcome)
     report = PurgeReport(at=now, matters=tuple(done))
     if report.purged or any(m.matter_hold for m in done):
         logger.info("retention purge: %s", report.as_dict())
     return report
+
+
+def _merged(first: MatterPurge, then: MatterPurge) -> MatterPurge:
+    return MatterPurge(
+        matter_id=first.matter_id,
+        slug=first.slug,
+        purged=first.purged + then.purged,
+        files_removed=first.files_removed + then.files_removed,
+        held_documents=then.held_documents,
+        receipts=first.receipts + then.receipts,
+    )
 
 
 def _purge_matter(matter_id: int, now: datetime, actor: audit.Actor) -> MatterPurge | None:
@@ -228,7 +247,7 @@ def _purge_matter(matter_id: int, now: datetime, actor: audit.Actor) -> MatterPu
             logger.warning("retention purge skipped matter %s: %s", locked.slug, words)
             total = Document.objects.filter(matter=locked).count()
             return MatterPurge(locked.pk, locked.slug, held_documents=total, matter_hold=words)
-        documents = list(purgeable(locked).only(*_RECEIPT_FIELDS).order_by("pk"))
+        documents = list(purgeable(locked).only(*_RECEIPT_FIELDS).order_by("pk")[:PURGE_BATCH])
         if not documents:
             return None if not kept else MatterPurge(locked.pk, locked.slug, held_documents=kept)
         removal = remove_documents(locked, documents, actor, DeletionReason.RETENTION)

@@ -331,3 +331,17 @@ def test_two_purges_at_once_remove_each_document_once():
     assert DeletionReceipt.objects.filter(matter=matter).count() == 40
     assert AuditEvent.objects.filter(action=Action.PURGE).count() == 1
     assert Document.objects.filter(matter=matter).count() == 0
+
+
+def test_a_large_matter_is_purged_in_batches_each_with_its_own_record(expired, monkeypatch):
+    matter, _ = expired
+    make_stored_documents(matter, 2, first=3)
+    monkeypatch.setattr(retention, "PURGE_BATCH", 2)
+
+    report = retention.purge(NOW)
+
+    (line,) = report.matters
+    records = AuditEvent.objects.filter(action=Action.PURGE).order_by("seq")
+    assert (line.purged, line.files_removed, len(line.receipts)) == (5, 5, 5)
+    assert [r.details["documents_purged"] for r in records] == [2, 2, 1]
+    assert Document.objects.filter(matter=matter).count() == 0

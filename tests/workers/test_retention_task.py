@@ -103,7 +103,7 @@ def test_the_task_purges_and_reports_next_months_purges(settings):
     assert outcome["forecast"] == [upcoming.as_dict()]
     assert (upcoming.slug, upcoming.documents) == ("due-soon", 3)
     assert retention.last_run() == outcome
-    assert AuditEvent.objects.get(action=Action.PURGE).actor_name == "system:retention"
+    assert AuditEvent.objects.get(action=Action.PURGE).actor_name == "system:purge_past_retention"
 
 
 @pytest.mark.worker
