@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from docproc.models import DeletionReason, Document, LegalHold, Matter, MatterStatus
 from docproc.services import audit, holds
-from docproc.services.documents import Removal, finish_removal, remove_documents
+from docproc.services.documents import finish_removal, remove_documents
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,6 @@ def _merged(first: MatterPurge, then: MatterPurge) -> MatterPurge:
 def _purge_matter(matter_id: int, now: datetime, actor: audit.Actor) -> MatterPurge | None:
     """Purge one matter under its row lock; None when nothing was there to purge (already
     purged, e.g. by a purge running beside this one, or reopened meanwhile)."""
-    removal: Removal | None = None
     with transaction.atomic():
         locked = (
             Matter.objects.select_for_update(of=("self",))
@@ -241,11 +240,11 @@ def _purge_matter(matter_id: int, now: datetime, actor: audit.Actor) -> MatterPu
         kept = Document.objects.filter(matter=locked, pk__in=_held_document_ids()).count()
         hold = holds.active_hold(matter=locked)
         if hold is not None:
-            if not Document.objects.filter(matter=locked).exists():
+            total = Document.objects.filter(matter=locked).count()
+            if not total:
                 return None
             words = str(holds.LegalHoldError(hold))
             logger.warning("retention purge skipped matter %s: %s", locked.slug, words)
-            total = Document.objects.filter(matter=locked).count()
             return MatterPurge(locked.pk, locked.slug, held_documents=total, matter_hold=words)
         documents = list(purgeable(locked).only(*_RECEIPT_FIELDS).order_by("pk")[:PURGE_BATCH])
         if not documents:
