@@ -1,7 +1,8 @@
 """The Celery app, configured in this one place: Redis broker, queues and routes by task name,
 late acks, a visibility timeout longer than any task. Services send tasks through it by name
 (``services.dispatch``); the worker processes (``workers``) run them; beat sends the periodic
-sweep (``services/sweeper.py``).
+sweep (``services/sweeper.py``), the audit chain's check and the retention purge
+(``services/retention.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ app.conf.update(
             "task": "workers.tasks.report_stale_members",
             "schedule": settings.ACCESS_REPORT_EVERY_S,
             "options": {"expires": settings.ACCESS_REPORT_EVERY_S},
+        },
+        # Documents past retention purged (holds respect), next month's purges reported.
+        "purge-past-retention": {
+            "task": "workers.tasks.purge_past_retention",
+            "schedule": settings.RETENTION_EVERY_S,
+            "options": {"expires": settings.RETENTION_EVERY_S},
         },
     },
 )

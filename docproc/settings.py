@@ -206,6 +206,14 @@ MAX_ATTEMPTS = env_int("DOCPROC_MAX_ATTEMPTS", 3)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # End of faults ----------------------------------------------------------------------------------
 
+# Retention -------------------------------------------------------------------------------------
+# Celery beat runs workers.tasks.purge_past_retention every RETENTION_EVERY_S (daily): documents of
+# closed matters past their retention (the matter's years, else its practice area's default) are
+# purged with receipts, except under a legal hold; it logs what it purged and what falls due in
+# the next RETENTION_FORECAST_DAYS days (services/retention.py).
+RETENTION_EVERY_S = env_float("DOCPROC_RETENTION_EVERY_S", 86400.0)
+RETENTION_FORECAST_DAYS = env_int("DOCPROC_RETENTION_FORECAST_DAYS", 30)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "docproc.api.authentication.BearerTokenAuthentication",

@@ -27,4 +27,6 @@ ROUTES = {
     "workers.tasks.verify_audit_chain": {"queue": PARSE},
     # Beat's stale-members report (services/stale_report.py): a few queries and a file.
     "workers.tasks.report_stale_members": {"queue": PARSE},
+    # Beat's retention purge (services/retention.py): database work and file removals, no model.
+    "workers.tasks.purge_past_retention": {"queue": PARSE},
 }

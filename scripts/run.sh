@@ -169,7 +169,8 @@ fi
 # --- 5. Celery workers, beat and web server ---------------------------------------------------
 # The pipeline worker (parse, embed, index) and a second, one-process worker for the llm queue:
 # a summary or extraction waits minutes on the LLM and must never hold up parsing. Beat runs the
-# sweeper (services/sweeper.py), which re-queues work a crash or a lost broker left stuck.
+# sweeper (services/sweeper.py), which re-queues work a crash or a lost broker left stuck, the
+# audit chain's check, and the daily retention purge (services/retention.py).
 WORKER_NODE="docproc@$(hostname)"
 LLM_WORKER_NODE="docproc-llm@$(hostname)"
 if pid=$(running_pid worker celery); then
@@ -191,7 +192,7 @@ fi
 if pid=$(running_pid beat celery); then
 	log "Celery beat already running (pid $pid)"
 else
-	log "starting Celery beat, the sweeper's clock (log var/log/beat.log)"
+	log "starting Celery beat: the sweeper, audit check and retention purge (log var/log/beat.log)"
 	start_background beat "${SVC_PREFIX[@]}" "$VENV/bin/celery" -A workers beat --loglevel=INFO \
 		--schedule "$DOCPROC_DATA_DIR/celerybeat-schedule"
 fi

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import audit, ingestion, jobs, stale_report, sweeper
+from docproc.services import audit, ingestion, jobs, retention, stale_report, sweeper
 from workers.base import JobTask, PipelineTask
 
 logger = logging.getLogger(__name__)
@@ -87,3 +87,25 @@ def report_stale_members() -> dict[str, object]:
     """Beat's periodic access report: the members who have not used a matter for
     ``DOCPROC_STALE_MEMBER_DAYS``, as CSV in ``DOCPROC_REPORT_DIR``, recorded in the audit log."""
     return stale_report.write_stale_report().as_dict()
+
+
+@shared_task
+def purge_past_retention() -> dict[str, object]:
+    """Beat's retention run: purge the documents past retention (legal holds respected, a
+    receipt each, a PURGE audit record per matter), then report what falls due in the next
+    ``DOCPROC_RETENTION_FORECAST_DAYS``. Both are logged and returned; the last run is kept
+    for the compliance pages (``retention.last_run``)."""
+    with audit.bound(audit.RequestContext(system_actor="system:purge_past_retention")):
+        report = retention.purge()
+    upcoming = retention.forecast(settings.RETENTION_FORECAST_DAYS)
+    outcome = retention.record_run(report, upcoming, settings.RETENTION_FORECAST_DAYS)
+    logger.info(
+        "retention: purged %s document(s) in %s matter(s); %s document(s) in %s matter(s) "
+        "fall due in the next %s days",
+        report.purged,
+        sum(1 for m in report.matters if m.purged),
+        sum(line.documents for line in upcoming),
+        len(upcoming),
+        settings.RETENTION_FORECAST_DAYS,
+    )
+    return outcome

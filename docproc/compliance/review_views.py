@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from docproc.compliance.access import requires
-from docproc.services import access_csv, access_review, retention_forecast
+from docproc.services import access_csv, access_review, retention
 
 REVIEW_PERMISSION = "docproc.review_access"
 PER_PAGE = 200
@@ -74,10 +74,10 @@ def access_csv_export(request):
 
 @require_safe
 @requires(REVIEW_PERMISSION)
-def retention(request):
+def retention_forecast(request):
     """Read-only: the closed matters whose retention runs out in the next 30 days (or ran out
     already) and how many documents the purge will remove from each."""
-    due = retention_forecast.forecast(FORECAST_DAYS)
+    due = retention.forecast(FORECAST_DAYS)
     context = {
         "due": due,
         "days": FORECAST_DAYS,

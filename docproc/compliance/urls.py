@@ -12,5 +12,5 @@ urlpatterns: list = []
 urlpatterns += [
     path("access/", review_views.access, name="access"),
     path("access.csv", review_views.access_csv_export, name="access-csv"),
-    path("retention/", review_views.retention, name="retention"),
+    path("retention/", review_views.retention_forecast, name="retention"),
 ]

@@ -10,10 +10,9 @@ receipts, deletes the rows, and after the commit removes the files no one else r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 
 from docproc.models import (
@@ -89,80 +88,104 @@ def remove_documents(
 ) -> Removal:
     """Inside the caller's transaction (holding the matter's row lock, holds checked): take the
     documents' vectors out of the index, write one receipt each, and delete their rows (pages,
-    chunks, summaries, jobs and holds go with them). Call ``finish_removal`` after commit."""
+    chunks, summaries, jobs and holds go with them). Call ``finish_removal`` after commit.
+
+    However many documents go, the matter's index is loaded and saved once, and every other
+    step runs ``BATCH`` documents per statement."""
     removal = Removal(matter.pk)
+    chunks: dict[int, list[int]] = defaultdict(list)
     for start in range(0, len(documents), BATCH):
-        _remove_batch(
-            matter, documents[start : start + BATCH], user, reason, matter_receipt, removal
+        ids = [document.pk for document in documents[start : start + BATCH]]
+        # No ordering: Chunk's default (by document) would join every document row.
+        rows = Chunk.objects.filter(document_id__in=ids).order_by().values_list("pk", "document_id")
+        for chunk_id, document_id in rows:
+            chunks[document_id].append(chunk_id)
+    vectors = indexes.remove_chunk_groups(matter.pk, {d.pk: chunks[d.pk] for d in documents})
+    deleted_by = audit.person(user)
+    for start in range(0, len(documents), BATCH):
+        batch = documents[start : start + BATCH]
+        ids = [document.pk for document in batch]
+        pages = _counts(Page, ids)
+        removal.summaries_removed.update(_counts(Summary, ids, default_ids=ids))
+        removal.jobs_removed.update(_counts(Job, ids, default_ids=ids))
+        receipts = DeletionReceipt.objects.bulk_create(
+            DeletionReceipt(
+                matter=matter,
+                matter_slug=matter.slug,
+                reason=reason,
+                matter_receipt=matter_receipt,
+                document_id=document.pk,
+                filename=document.filename,
+                sha256=document.sha256,
+                pages_removed=pages.get(document.pk, 0),
+                chunks_removed=len(chunks[document.pk]),
+                vectors_removed=vectors[document.pk],
+                file_removed=False,
+                deleted_by=deleted_by,
+            )
+            for document in batch
         )
+        _delete_rows(ids)
+        removal.receipts.extend(receipts)
+        removal.chunk_ids.extend(chunk for document in ids for chunk in chunks[document])
     return removal
 
 
-def _remove_batch(
-    matter: Matter,
-    documents: list[Document],
-    user: audit.Actor,
-    reason: str,
-    matter_receipt: MatterDeletionReceipt | None,
-    removal: Removal,
-) -> None:
-    ids = [document.pk for document in documents]
-    chunks: dict[int, list[int]] = defaultdict(list)
-    for chunk_id, document_id in Chunk.objects.filter(document_id__in=ids).values_list(
-        "pk", "document_id"
-    ):
-        chunks[document_id].append(chunk_id)
-    vectors = indexes.remove_chunk_groups(matter.pk, {i: chunks[i] for i in ids})
-    pages = _counts(Page, ids)
-    removal.summaries_removed.update(_counts(Summary, ids, default_ids=ids))
-    removal.jobs_removed.update(_counts(Job, ids, default_ids=ids))
-    deleted_by = audit.person(user)
-    receipts = DeletionReceipt.objects.bulk_create(
-        DeletionReceipt(
-            matter=matter,
-            matter_slug=matter.slug,
-            reason=reason,
-            matter_receipt=matter_receipt,
-            document_id=document.pk,
-            filename=document.filename,
-            sha256=document.sha256,
-            pages_removed=pages.get(document.pk, 0),
-            chunks_removed=len(chunks[document.pk]),
-            vectors_removed=vectors[document.pk],
-            file_removed=False,
-            deleted_by=deleted_by,
+def _delete_rows(ids: list[int]) -> None:
+    """Delete these documents and every row that depends on them (pages, chunks, summaries,
+    jobs, released holds): each dependant by document id in one statement, then the documents
+    in one more, without Django's cascade walk, which would first load every document."""
+    cascade = True
+    for relation in Document._meta.related_objects:
+        if relation.on_delete is not models.CASCADE:
+            cascade = False  # a dependant Django must update instead: let it walk
+            continue
+        dependants = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": ids}
         )
-        for document in documents
-    )
-    # Children first, by document id, so each is one statement rather than a cascade walk.
-    for model in (Chunk, Page, Summary, Job):
-        model.objects.filter(document_id__in=ids).delete()
-    Document.objects.filter(pk__in=ids).delete()
-    removal.receipts.extend(receipts)
-    removal.chunk_ids.extend(chunk for document in ids for chunk in chunks[document])
+        dependants.delete()
+    documents = Document.objects.filter(pk__in=ids)
+    if cascade:
+        documents._raw_delete(documents.db)
+    else:
+        documents.delete()
 
 
 def _counts(
     model: type[Page | Summary | Job], ids: list[int], default_ids: list[int] | None = None
 ) -> dict[int, int]:
-    rows = model.objects.filter(document_id__in=ids).values("document_id").annotate(n=Count("pk"))
+    rows = (
+        model.objects.filter(document_id__in=ids)
+        .order_by()  # a default ordering by document would join and group by every document
+        .values("document_id")
+        .annotate(n=Count("pk"))
+    )
     found = {row["document_id"]: row["n"] for row in rows}
     return {i: found.get(i, 0) for i in default_ids} if default_ids is not None else found
 
 
-def _referenced(sha256: str) -> Callable[[], bool]:
-    return lambda: Document.objects.filter(sha256=sha256).exists()
+def _still_referenced(sha256s: list[str]) -> set[str]:
+    """Which of these originals a committed document still refers to."""
+    return set(Document.objects.filter(sha256__in=sha256s).values_list("sha256", flat=True))
 
 
 def finish_removal(removal: Removal) -> None:
     """After the commit: remove each original no committed document or upload still refers to
-    (marking its receipt), and sweep any vector a worker added mid-way."""
-    removed_files = []
+    (a batch of originals under one lock, ``storage.remove_unreferenced_many``), marking the
+    receipt of the removal that took it, and sweep any vector a worker added mid-way."""
+    removed = storage.remove_unreferenced_many(
+        (receipt.sha256 for receipt in removal.receipts), referenced=_still_referenced
+    )
+    marked: list[int] = []
     for receipt in removal.receipts:
-        if storage.remove_unreferenced(receipt.sha256, referenced=_referenced(receipt.sha256)):
+        if receipt.sha256 in removed:
+            removed.discard(receipt.sha256)  # one receipt per file: the first that names it
             receipt.file_removed = True
-            removed_files.append(receipt.pk)
-    DeletionReceipt.objects.filter(pk__in=removed_files).update(file_removed=True)
+            marked.append(receipt.pk)
+    for start in range(0, len(marked), BATCH):
+        DeletionReceipt.objects.filter(pk__in=marked[start : start + BATCH]).update(
+            file_removed=True
+        )
     late = indexes.remove_chunks(removal.matter_id, removal.chunk_ids)
     if late and len(removal.receipts) == 1:
         receipt = removal.receipts[0]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from docproc.models import AuditEvent, Matter, Membership, PracticeArea, Role
 from docproc.models.audit import Action
-from docproc.services import access_csv, audit, holds, memberships, retention_forecast
+from docproc.services import access_csv, audit, holds, memberships, retention
 from docproc.services import screens as screen_service
 from docproc.services.access_review import (
     BREAK_GLASS_NOTE,
@@ -237,7 +237,7 @@ def test_the_csv_is_one_row_per_matter_and_user_with_formulas_neutralised(firm):
     ]  # fmt: skip
 
 
-def test_the_retention_forecast_lists_closed_unheld_matters_due_within_the_window(
+def test_the_retention_forecast_lists_closed_matters_due_within_the_window(
     officer, django_assert_num_queries
 ):
     now = timezone.now()
@@ -266,21 +266,27 @@ def test_the_retention_forecast_lists_closed_unheld_matters_due_within_the_windo
         factory.make_document(due_by_area, name)
     held_document = factory.make_document(due_by_area, "kept.pdf")
     factory.make_document(held, "held.pdf")
+    factory.make_document(due_by_own, "old.pdf")
+    factory.make_document(later, "later.pdf")
     holds.place_hold(officer, document=held_document, reason="subpoena")
     holds.place_hold(officer, matter=held, reason="litigation pending")
 
-    with django_assert_num_queries(1):
-        found = retention_forecast.forecast(30, now=now)
+    with django_assert_num_queries(4):  # the same whatever the number of matters
+        found = retention.forecast(30, now=now)
 
+    # A held matter is listed with nothing to purge and its hold in words.
     assert [(d.slug, d.retention_years, d.documents, d.held_documents) for d in found] == [
-        ("due-by-own", 1, 0, 0),
+        ("due-by-own", 1, 1, 0),
+        ("held", 7, 0, 1),
         ("due-by-area", 7, 3, 1),
     ]
-    first = Matter.objects.get(pk=due_by_own.pk)
-    assert found[0].retention_ends == first.retention_ends() and found[0].overdue
-    assert found[1].practice_area == "Litigation" and not found[1].overdue
-    assert [d.slug for d in retention_forecast.forecast(90, now=now)] == [
+    assert found[0].overdue and not found[2].overdue
+    assert "litigation pending" in found[1].matter_hold
+    assert found[2].practice_area == "Litigation"
+    assert found[2].purge_on == Matter.objects.get(pk=due_by_area.pk).retention_ends()
+    assert [d.slug for d in retention.forecast(90, now=now)] == [
         "due-by-own",
+        "held",
         "due-by-area",
         "later",
     ]

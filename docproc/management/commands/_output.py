@@ -25,6 +25,17 @@ def document_line(document: Document) -> dict:
     }
 
 
+def matter_status_line(matter: Matter) -> dict:
+    """A matter's status and retention, as the lifecycle commands print it."""
+    return {
+        "matter": matter.slug,
+        "status": matter.status,
+        "closed_at": matter.closed_at,
+        "retention_years": matter.effective_retention_years(),
+        "retention_ends": matter.retention_ends(),
+    }
+
+
 def matter_by_slug(slug: str) -> Matter:
     matter = Matter.objects.filter(slug=slug).first()
     if matter is None:

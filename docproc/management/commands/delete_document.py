@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import document_by_id, emit
-from docproc.services import audit
+from docproc.services import audit, matters
 from docproc.services.documents import delete_document
 
 
@@ -17,7 +17,10 @@ class Command(BaseCommand):
 
     @audit.as_command
     def handle(self, *args, **options) -> None:
-        receipt = delete_document(document_by_id(options["document_id"]))
+        try:
+            receipt = delete_document(document_by_id(options["document_id"]))
+        except matters.MatterError as exc:  # a legal hold or a closed matter, in words
+            raise CommandError(str(exc)) from exc
         emit(
             self,
             {
