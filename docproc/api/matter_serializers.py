@@ -103,8 +103,12 @@ class HoldSerializer(serializers.ModelSerializer):
     """A legal hold on a matter or on one document."""
 
     on = serializers.SerializerMethodField(help_text="matter or document")
-    placed_by = serializers.CharField(source="placed_by.username", default=None, read_only=True)
-    released_by = serializers.CharField(source="released_by.username", default=None, read_only=True)
+    placed_by = serializers.CharField(
+        source="placed_by.username", default=None, allow_null=True, read_only=True
+    )
+    released_by = serializers.CharField(
+        source="released_by.username", default=None, allow_null=True, read_only=True
+    )
     active = serializers.BooleanField(source="is_active", read_only=True)
 
     class Meta:
@@ -132,8 +136,12 @@ class ScreenSerializer(serializers.ModelSerializer):
     """An ethical-wall screen, active or lifted (kept as history)."""
 
     username = serializers.CharField(source="user.username", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
-    lifted_by = serializers.CharField(source="lifted_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, allow_null=True, read_only=True
+    )
+    lifted_by = serializers.CharField(
+        source="lifted_by.username", default=None, allow_null=True, read_only=True
+    )
     active = serializers.SerializerMethodField()
 
     class Meta:
@@ -170,7 +178,9 @@ class MatterDeletionReceiptSerializer(serializers.ModelSerializer):
     receipt), whether its index was removed, by whom."""
 
     matter = serializers.IntegerField(source="matter_id_removed", read_only=True)
-    deleted_by = serializers.CharField(source="deleted_by.username", default=None, read_only=True)
+    deleted_by = serializers.CharField(
+        source="deleted_by.username", default=None, allow_null=True, read_only=True
+    )
     documents = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta:

@@ -23,7 +23,11 @@ class MatterSerializer(serializers.ModelSerializer):
     role = serializers.CharField(read_only=True)
     documents = serializers.IntegerField(source="document_count", read_only=True)
     practice_area = serializers.CharField(
-        source="practice_area.slug", default=None, read_only=True, help_text="Its slug, or null."
+        source="practice_area.slug",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="Its slug, or null.",
     )
     on_hold = serializers.BooleanField(read_only=True, help_text="A legal hold is on the matter.")
 
