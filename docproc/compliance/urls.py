@@ -2,6 +2,15 @@
 
 from django.urls import path  # noqa: F401  (each page module adds its routes below)
 
+from docproc.compliance import review_views
+
 app_name = "compliance"
 
 urlpatterns: list = []
+
+# Access review and retention forecast (review_views.py).
+urlpatterns += [
+    path("access/", review_views.access, name="access"),
+    path("access.csv", review_views.access_csv_export, name="access-csv"),
+    path("retention/", review_views.retention, name="retention"),
+]

@@ -43,6 +43,11 @@ UI_OWN = "ui-own"  # staff pages of the user's own things (home, tokens)
 CONSOLE = "console"  # the audit console: administrators only
 ADMIN = "admin"  # the Django admin: superusers only (break-glass)
 PUBLIC = "public"  # not matter data: anyone may call it
+COMPLIANCE = "compliance"  # /compliance/: superusers and compliance officers only
+
+# Personas a COMPLIANCE door lets in (superusers; a compliance-officer persona joins them when
+# the world has one).
+COMPLIANCE_PERSONAS = frozenset({"superuser"})
 
 
 def _fresh_upload(world: w.World) -> dict:
@@ -318,6 +323,16 @@ ROUTES: dict[str, Route] = {
     ),
     "console/export.csv": Route(CONSOLE, reason="the audit log: administrators only"),
     "console/export.jsonl": Route(CONSOLE, reason="the audit log: administrators only"),
+    # --- compliance pages: access review, retention forecast -----------------------------------
+    "compliance/access/": Route(
+        COMPLIANCE, reason="who can access which matter: compliance officers only"
+    ),
+    "compliance/access.csv": Route(
+        COMPLIANCE, reason="the access review as CSV: compliance officers only"
+    ),
+    "compliance/retention/": Route(
+        COMPLIANCE, reason="what retention will purge: compliance officers only"
+    ),
 }
 
 # Path parameters of the Django admin's routes, by name, for the admin rule.
@@ -441,6 +456,13 @@ def expect(route: str, spec: Route, method: str, persona: str, view_scope: str |
                 _s(200, 302, 403, 404, 405), allowed_marks=_s(w.FILE_MARK, w.MATTER_MARK)
             )
         return Expected(_s(302), login="/admin/login/")
+    if spec.door == COMPLIANCE:
+        if persona not in w.SESSIONS:
+            return Expected(_s(302), login=ui_login)
+        if persona in COMPLIANCE_PERSONAS:
+            # Matter and user names, never a document's name or text.
+            return Expected(OK, allowed_marks=_s(w.MATTER_MARK))
+        return Expected(_s(403))
     if spec.door == CONSOLE:
         if persona not in w.SESSIONS:
             return Expected(_s(302), login=ui_login)
