@@ -91,6 +91,6 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "dp_ + 43 URL-safe characters",
             "description": (
                 "A token from `manage.py create_api_token` or the Tokens page, scoped to verbs "
-                "(read, write, ask, extract) and optionally to matters."
+                "(read, write, ask, extract, manage) and optionally to matters."
             ),
         }

@@ -84,7 +84,10 @@ _ERROR_MEANINGS = {
     401: "No or bad credentials (`not_authenticated`, `authentication_failed`).",
     403: "Role too low (`permission_denied`) or token scope missing (`insufficient_scope`).",
     404: "Not found, or not visible to you (`not_found`).",
-    409: "The object's state does not allow this (`conflict`).",
+    409: (
+        "The object's state does not allow this (`conflict`; for matters: `matter_exists`, "
+        "`matter_closed`, `legal_hold`, `screened`, `last_manager`)."
+    ),
     413: "Upload larger than the limit (`payload_too_large`).",
     415: "Body media type not accepted (`unsupported_media_type`).",
     429: "Rate limit reached (`throttled`); see `Retry-After`.",
@@ -257,26 +260,6 @@ def document_scopes_and_auth(result: dict, generator, **kwargs) -> dict:
 def describe() -> None:
     """Attach the operations' descriptions to the views (once, when the URL map loads)."""
     _attach(
-        views.MatterListView,
-        get=dict(
-            operation_id="matters_list",
-            summary="Matters you are a member of, with your role",
-            parameters=PAGE_PARAMETERS,
-            responses={
-                200: paginated("PaginatedMatterList", serializers.MatterSerializer),
-                **errors(404),
-            },
-        ),
-    )
-    _attach(
-        views.MatterDetailView,
-        get=dict(
-            operation_id="matters_retrieve",
-            summary="One matter",
-            responses={200: serializers.MatterSerializer, **errors(404)},
-        ),
-    )
-    _attach(
         views.MatterDocumentsView,
         get=dict(
             operation_id="matters_documents_list",
@@ -338,7 +321,11 @@ def describe() -> None:
         delete=dict(
             operation_id="documents_destroy",
             summary="Delete a document and everything derived from it (editor or manager)",
-            responses={200: serializers.DeletionReceiptSerializer, **errors(404, 503)},
+            description=(
+                "Answers the receipt. Refused with 409 `legal_hold` while a legal hold covers "
+                "the document or its matter, and 409 `matter_closed` in a closed matter."
+            ),
+            responses={200: serializers.DeletionReceiptSerializer, **errors(404, 409, 503)},
         ),
     )
     _attach(

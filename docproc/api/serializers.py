@@ -17,14 +17,38 @@ from docproc.services.dense_search import MAX_K
 
 
 class MatterSerializer(serializers.ModelSerializer):
-    """A matter with the requesting user's role in it (annotated by the view as ``role``)."""
+    """A matter with the requesting user's role in it, its document count and whether a legal
+    hold is on it (annotated by the view as ``role``, ``document_count`` and ``on_hold``)."""
 
     role = serializers.CharField(read_only=True)
     documents = serializers.IntegerField(source="document_count", read_only=True)
+    practice_area = serializers.CharField(
+        source="practice_area.slug",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="Its slug, or null.",
+    )
+    on_hold = serializers.BooleanField(read_only=True, help_text="A legal hold is on the matter.")
 
     class Meta:
         model = Matter
-        fields = ["id", "slug", "name", "role", "documents", "created_at"]
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "client_reference",
+            "practice_area",
+            "status",
+            "closed_at",
+            "retention_years",
+            "on_hold",
+            "role",
+            "documents",
+            "created_at",
+        ]
+        read_only_fields = fields
 
 
 class DocumentSerializer(serializers.ModelSerializer):

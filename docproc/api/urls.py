@@ -2,16 +2,55 @@
 
 from django.urls import path
 
-from docproc.api import job_views, llm_views, openapi, views
+from docproc.api import (
+    hold_views,
+    job_views,
+    llm_views,
+    matter_views,
+    member_views,
+    openapi,
+    openapi_matters,
+    screen_views,
+    views,
+)
 from docproc.api.audit_views import AuditListView
 
 app_name = "api"
 
-openapi.describe()  # the request and response bodies of the views below, for /api/schema/
+# The request and response bodies of the views below, for /api/schema/.
+openapi.describe()
+openapi_matters.describe()
 
 urlpatterns = [
-    path("matters/", views.MatterListView.as_view(), name="matter-list"),
-    path("matters/<int:matter_id>/", views.MatterDetailView.as_view(), name="matter-detail"),
+    path("matters/", matter_views.MatterListView.as_view(), name="matter-list"),
+    path("matters/<int:matter_id>/", matter_views.MatterDetailView.as_view(), name="matter-detail"),
+    path(
+        "matters/<int:matter_id>/close/",
+        matter_views.MatterCloseView.as_view(),
+        name="matter-close",
+    ),
+    path(
+        "matters/<int:matter_id>/reopen/",
+        matter_views.MatterReopenView.as_view(),
+        name="matter-reopen",
+    ),
+    path(
+        "matters/<int:matter_id>/members/",
+        member_views.MatterMembersView.as_view(),
+        name="matter-members",
+    ),
+    path(
+        "matters/<int:matter_id>/members/<str:username>/",
+        member_views.MatterMemberView.as_view(),
+        name="matter-member",
+    ),
+    path("matters/<int:matter_id>/hold/", hold_views.MatterHoldView.as_view(), name="matter-hold"),
+    path(
+        "matters/<int:matter_id>/screens/",
+        screen_views.MatterScreensView.as_view(),
+        name="matter-screens",
+    ),
+    path("screens/<int:screen_id>/", screen_views.ScreenDetailView.as_view(), name="screen-detail"),
     path(
         "matters/<int:matter_id>/documents/",
         views.MatterDocumentsView.as_view(),
@@ -31,6 +70,11 @@ urlpatterns = [
     ),
     path(
         "documents/<int:document_id>/", views.DocumentDetailView.as_view(), name="document-detail"
+    ),
+    path(
+        "documents/<int:document_id>/hold/",
+        hold_views.DocumentHoldView.as_view(),
+        name="document-hold",
     ),
     path(
         "documents/<int:document_id>/pages/<int:number>/",

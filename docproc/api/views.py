@@ -12,7 +12,6 @@ import logging
 import redis
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
 from django.http import FileResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -29,7 +28,7 @@ from docproc.api import serializers
 from docproc.api.errors import ConflictError, PayloadTooLargeError
 from docproc.api.permissions import document_for, documents_in, matter_for
 from docproc.api.scopes import TokenHasScope
-from docproc.models import DocumentStatus, Matter, Membership, Page, Role, Scope
+from docproc.models import DocumentStatus, Page, Role, Scope
 from docproc.pipeline.ingest import file_types
 from docproc.services import audit, ingestion, retrieval, storage
 from docproc.services import dense_search as search_service
@@ -60,12 +59,6 @@ class ApiView(APIView):
         return None
 
 
-class MatterPagination(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 class DocumentPagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -76,39 +69,6 @@ class ChunkPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-
-
-def _matters_with_role(user):
-    """The user's matters, each annotated with the user's ``role`` and ``document_count``."""
-    role = Membership.objects.filter(matter=OuterRef("pk"), user=user).values("role")[:1]
-    return Matter.objects.visible_to(user).annotate(
-        role=Subquery(role), document_count=Count("documents", distinct=True)
-    )
-
-
-class MatterListView(ApiView):
-    """``GET matters/``: the matters the user is a member of, with their role (paginated)."""
-
-    scopes = {"GET": Scope.READ}
-
-    def get(self, request):
-        matters = _matters_with_role(request.user).order_by("slug")
-        paginator = MatterPagination()
-        page: list[Matter] | None = paginator.paginate_queryset(matters, request, view=self)
-        return paginator.get_paginated_response(serializers.MatterSerializer(page, many=True).data)
-
-
-class MatterDetailView(ApiView):
-    """``GET matters/{id}/``."""
-
-    scopes = {"GET": Scope.READ}
-
-    def get(self, request, matter_id: int):
-        matter = _matters_with_role(request.user).filter(pk=matter_id).first()
-        if matter is None:
-            audit.hidden_object_denied(request.user, Matter, matter_id)
-            raise exceptions.NotFound("Matter not found.")
-        return Response(serializers.MatterSerializer(matter).data)
 
 
 class MatterDocumentsView(ApiView):

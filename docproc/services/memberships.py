@@ -74,42 +74,49 @@ def add_member(
         user, user_created = _user(username, create=create_user)
         Matter.objects.select_for_update().filter(pk=matter.pk).first()
         screen = Screen.objects.filter(matter=matter, user=user, lifted_at__isnull=True).first()
-        if screen is not None:
-            audit.denied(
-                actor,
-                reason="the user is screened from this matter",
-                status=409,
-                matter=matter,
-                target=user,
-                screen=screen.pk,
-            )
-            raise ScreenedUserError(
-                f"{username} is screened from {matter.slug} (an ethical wall) and cannot be "
-                "added. Only a compliance officer can lift the screen.",
-                field="username",
-            )
-        previous_role = (
-            Membership.objects.filter(matter=matter, user=user)
-            .values_list("role", flat=True)
-            .first()
-        )
-        if previous_role == Role.MANAGER and role != Role.MANAGER:
-            _keep_a_manager(matter, user)
-        membership, created = Membership.objects.get_or_create(
-            matter=matter,
-            user=user,
-            defaults={"role": role, "added_by": audit.person(actor)},
-        )
-        if not created and membership.role != role:
-            membership.role = role
-            membership.save(update_fields=["role"])
-        audit.record_membership(
+        if screen is None:
+            membership, created = _grant(actor, matter, user, role, user_created)
+    if screen is not None:
+        # Recorded after the block, so that refusing (which adds nothing) still leaves the record.
+        audit.denied(
             actor,
-            membership,
-            change="added" if created else _change(previous_role, role),
-            previous_role=previous_role,
-            user_created=user_created,
+            reason="the user is screened from this matter",
+            status=409,
+            matter=matter,
+            target=user,
+            screen=screen.pk,
         )
+        raise ScreenedUserError(
+            f"{username} is screened from {matter.slug} (an ethical wall) and cannot be "
+            "added. Only a compliance officer can lift the screen.",
+            field="username",
+        )
+    return membership, created
+
+
+def _grant(
+    actor: audit.Actor, matter: Matter, user: User, role: str, user_created: bool
+) -> tuple[Membership, bool]:
+    """Make ``user`` a member holding ``role`` (or change their role), audited. Call under the
+    matter's row lock."""
+    previous_role = (
+        Membership.objects.filter(matter=matter, user=user).values_list("role", flat=True).first()
+    )
+    if previous_role == Role.MANAGER and role != Role.MANAGER:
+        _keep_a_manager(matter, user)
+    membership, created = Membership.objects.get_or_create(
+        matter=matter, user=user, defaults={"role": role, "added_by": audit.person(actor)}
+    )
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    audit.record_membership(
+        actor,
+        membership,
+        change="added" if created else _change(previous_role, role),
+        previous_role=previous_role,
+        user_created=user_created,
+    )
     return membership, created
 
 

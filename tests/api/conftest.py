@@ -155,3 +155,29 @@ def fresh_rate_limits():
     except redis.RedisError:
         pass  # no Redis: nothing was counted either
     yield
+
+
+@pytest.fixture
+def in_group(db):
+    """``in_group(user, name)``: ``user`` joins the group ``name`` made by migration 0009
+    ("Matter creators", "Compliance officers"), as an administrator would grant it."""
+    from django.contrib.auth.models import Group
+
+    def join(user, name: str):
+        user.groups.add(Group.objects.get(name=name))
+        return type(user).objects.get(pk=user.pk)  # a fresh copy: permissions are cached
+
+    return join
+
+
+@pytest.fixture
+def creator(make_user, in_group):
+    """A user in the "Matter creators" group (``docproc.add_matter``), member of nothing."""
+    return in_group(make_user("carol"), "Matter creators")
+
+
+@pytest.fixture
+def compliance_officer(make_user, in_group):
+    """A user in the "Compliance officers" group (``docproc.manage_screens``), member of
+    nothing."""
+    return in_group(make_user("cora"), "Compliance officers")

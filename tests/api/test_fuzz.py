@@ -16,6 +16,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from docproc.models import Job
+from docproc.services import screens
 from tests.factories.files import make_text_pdf
 from tests.support.llm_servers import pick_free_port
 
@@ -65,8 +66,8 @@ def keep_connection():
 @pytest.fixture
 def world(keep_connection, index_document, make_member, make_token, make_document, settings):
     """An indexed two-page PDF in a matter its manager holds a token of every scope for, a
-    second document to delete, a job, and an LLM server that does not answer (so the LLM
-    verbs answer 503 quickly instead of waiting on a model)."""
+    second document to delete, a job, a user screened from the matter, and an LLM server that
+    does not answer (so the LLM verbs answer 503 quickly instead of waiting on a model)."""
     settings.LLM_BASE_URL = f"http://127.0.0.1:{pick_free_port()}/v1"
     settings.LLM_MAX_RETRIES = 0
     settings.LLM_TIMEOUT_S = 1.0
@@ -76,8 +77,10 @@ def world(keep_connection, index_document, make_member, make_token, make_documen
     matter, document = index_document("fuzz", "msa.pdf", make_text_pdf(PAGES))
     victim = make_document("victim.pdf", pages=["Delete me."], in_matter=matter)
     manager = make_member("manager", "fuzzer", in_matter=matter)
-    plaintext, _ = make_token(manager, "read,write,ask,extract")
+    plaintext, _ = make_token(manager, "read,write,ask,extract,manage")
     job = Job.objects.create(user=manager, document=document, kind="summary")
+    make_member("viewer", "screened", in_matter=matter)
+    screen = screens.screen_user(None, matter, "screened", "a conflict")
     return {
         "headers": {"Authorization": f"Bearer {plaintext}"},
         "ids": {
@@ -85,6 +88,8 @@ def world(keep_connection, index_document, make_member, make_token, make_documen
             "document_id": document.pk,
             "number": 1,
             "job_id": str(job.pk),
+            "username": "fuzzer",
+            "screen_id": screen.pk,
         },
         "victim": victim.pk,
     }

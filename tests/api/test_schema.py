@@ -163,3 +163,28 @@ def test_the_docs_pages_send_visitors_to_sign_in(page):
     response = Client().get(page)
 
     assert (response.status_code, response["Location"]) == (302, f"/login/?next={page}")
+
+
+def test_deletes_that_read_a_reason_describe_their_body(schema):
+    """drf-spectacular leaves DELETE bodies out; ``openapi_matters.BodyOnDeleteSchema`` puts
+    them in: required to lift a screen, optional to release a hold or remove a member."""
+
+    def body(path: str) -> dict:
+        return schema["paths"][path]["delete"]["requestBody"]
+
+    def ref(name: str) -> dict:
+        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+    assert body("/api/v1/screens/{screen_id}/") == {
+        "content": ref("RequiredReasonRequest"),
+        "required": True,
+    }
+    for path in (
+        "/api/v1/matters/{matter_id}/hold/",
+        "/api/v1/documents/{document_id}/hold/",
+        "/api/v1/matters/{matter_id}/members/{username}/",
+    ):
+        assert body(path) == {"content": ref("ReasonRequest")}, path
+    assert "requestBody" not in schema["paths"]["/api/v1/matters/{matter_id}/"]["delete"]
+    reason = schema["components"]["schemas"]["RequiredReasonRequest"]
+    assert reason["required"] == ["reason"]

@@ -35,6 +35,9 @@ GET_HEAD = ("GET", "HEAD")
 API = "api"  # /api/v1/ object routes of matter A
 API_OWN = "api-own"  # /api/v1/ listing of the caller's own matters
 API_ADMIN = "api-admin"  # /api/v1/audit/: administrators only
+# /api/v1/ screens of matter A: superusers and compliance officers, members or not; A's members
+# without the permission get 403, anyone else 404 (recorded)
+API_COMPLIANCE = "api-compliance"
 UI = "ui"  # staff pages of matter A's objects
 UI_OWN = "ui-own"  # staff pages of the user's own things (home, tokens)
 CONSOLE = "console"  # the audit console: administrators only
@@ -95,10 +98,87 @@ def _page(world: w.World) -> dict[str, object]:
     return {"document_id": world.document_a.pk, "number": 1}
 
 
+def _member(world: w.World) -> dict[str, object]:
+    return {"matter_id": world.matter_a.pk, "username": world.users["editor_a"].username}
+
+
+def _screen(world: w.World) -> dict[str, object]:
+    assert world.screen_a is not None
+    return {"screen_id": world.screen_a.pk}
+
+
+def _reason(world: w.World) -> dict:
+    return {"reason": "the walls matrix"}
+
+
+NO = _s(403)  # what A's editor gets on a manager's route (A has no manager among the personas)
+
+
 ROUTES: dict[str, Route] = {
     # --- REST API ----------------------------------------------------------------------------
-    "api/v1/matters/": Route(API_OWN, shows=w.MATTER_MARK, reason="the caller's own matters"),
-    "api/v1/matters/<int:matter_id>/": Route(API, _matter, shows=w.MATTER_MARK),
+    "api/v1/matters/": Route(
+        API_OWN,
+        # Only the superuser holds docproc.add_matter: 201, then 409 on the second walk.
+        methods={
+            "POST": lambda world: {"slug": f"matrix-made-{world.matter_a.pk}", "name": "Made"}
+        },
+        ok={"POST": _s(201, 409)},
+        shows=w.MATTER_MARK,
+        reason="the caller's own matters; creating one needs docproc.add_matter",
+    ),
+    "api/v1/matters/<int:matter_id>/": Route(
+        API,
+        _matter,
+        methods={
+            "PATCH": lambda world: {"name": "renamed by the matrix"},
+            "DELETE": lambda w: None,
+        },
+        ok={"PATCH": NO},
+        destructive=frozenset({"DELETE"}),
+        shows=w.MATTER_MARK,
+    ),
+    "api/v1/matters/<int:matter_id>/close/": Route(
+        API, _matter, methods={"POST": _reason}, ok={"POST": NO}
+    ),
+    "api/v1/matters/<int:matter_id>/reopen/": Route(
+        API, _matter, methods={"POST": _reason}, ok={"POST": NO}
+    ),
+    "api/v1/matters/<int:matter_id>/members/": Route(
+        API,
+        _matter,
+        methods={
+            "POST": lambda world: {"username": world.users["member_b"].username, "role": "viewer"}
+        },
+        ok={"GET": OK, "HEAD": OK, "POST": NO},
+    ),
+    "api/v1/matters/<int:matter_id>/members/<str:username>/": Route(
+        API,
+        _member,
+        methods={"PATCH": lambda world: {"role": "viewer"}, "DELETE": _reason},
+        ok={"PATCH": NO, "DELETE": NO},
+    ),
+    "api/v1/matters/<int:matter_id>/hold/": Route(
+        API, _matter, methods={"POST": _reason, "DELETE": _reason}, ok={"POST": NO, "DELETE": NO}
+    ),
+    "api/v1/matters/<int:matter_id>/screens/": Route(
+        API_COMPLIANCE,
+        _matter,
+        methods={
+            "POST": lambda world: {"username": world.users["member_b"].username, "reason": "x"}
+        },
+        ok={"GET": OK, "HEAD": OK, "POST": _s(201, 409)},  # 409: screened on an earlier walk
+        reason="ethical walls: compliance officers and superusers",
+    ),
+    "api/v1/screens/<int:screen_id>/": Route(
+        API_COMPLIANCE,
+        _screen,
+        methods={"DELETE": _reason},
+        ok={"DELETE": _s(200, 409)},  # 409: lifted on an earlier walk
+        reason="ethical walls: compliance officers and superusers",
+    ),
+    "api/v1/documents/<int:document_id>/hold/": Route(
+        API, _document, methods={"POST": _reason, "DELETE": _reason}, ok={"POST": NO, "DELETE": NO}
+    ),
     "api/v1/matters/<int:matter_id>/documents/": Route(
         API,
         _matter,
@@ -265,7 +345,7 @@ _ADMIN_MODELS = {
     "deletionreceipt": lambda world: world.document_a.pk,  # none yet: a missing row
     "matterdeletionreceipt": lambda world: world.document_a.pk,  # none yet
     "practicearea": lambda world: world.document_a.pk,  # none yet
-    "screen": lambda world: world.document_a.pk,  # none yet
+    "screen": lambda world: world.screen_a.pk,
     "legalhold": lambda world: world.document_a.pk,  # none yet
     "user": lambda world: world.users["editor_a"].pk,
     "group": lambda world: 1,
@@ -404,11 +484,19 @@ def expect(route: str, spec: Route, method: str, persona: str, view_scope: str |
         return Expected(gate)
     if spec.door == API_OWN:
         marks = frozenset(w.MARKS) if persona in w.INSIDERS else frozenset()
+        if method not in GET_HEAD:  # creating: the superuser alone holds the permission
+            return Expected(spec.ok[method] if persona == "superuser" else _s(403))
         return Expected(OK, allowed_marks=marks)
     if spec.door == API_ADMIN:
         if persona == "superuser":
             return Expected(OK, allowed_marks=_s(w.FILE_MARK, w.MATTER_MARK))
         return Expected(_s(403))
+    if spec.door == API_COMPLIANCE:
+        if persona == "superuser":
+            return Expected(spec.ok.get(method, OK), allowed_marks=_s(w.FILE_MARK, w.MATTER_MARK))
+        if persona in w.INSIDERS:
+            return Expected(_s(403))  # a member of A without the permission
+        return Expected(_s(404), denial=True)
     return _object_expectation(spec, method, persona)
 
 

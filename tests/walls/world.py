@@ -1,7 +1,7 @@
 """The world the ethical-walls matrix runs in: matter A, holding one indexed document whose text,
 file name and matter name each carry a marker no other row has, with a cached summary, an
-extraction job and chunks; matter B with its own document; and the nine personas, from A's
-editor to anonymous.
+extraction job and chunks; matter B with its own document; a user screened from A; and the nine
+personas, from A's editor to anonymous.
 
 Built through the real services (upload, parse, chunk, embed, index) so search and questions
 find A's text for its members; shared by ``tests/walls/`` and ``bench/walls.py``.
@@ -25,9 +25,10 @@ from docproc.models import (
     Matter,
     Role,
     Scope,
+    Screen,
     Summary,
 )
-from docproc.services import audit, ingestion, summaries, tokens
+from docproc.services import audit, ingestion, screens, summaries, tokens
 from tests.factories import rows
 from tests.factories.files import make_text_pdf
 
@@ -77,6 +78,7 @@ class World:
     bearer: dict[str, str]
     lacking: dict[str, str] = field(default_factory=dict)  # scope -> token lacking only it
     victim_token: ApiToken | None = None  # a token of A's editor that others try to revoke
+    screen_a: Screen | None = None  # a user screened from A (compliance may lift it)
     ask_record: AuditEvent | None = None
     clients: dict[tuple[str, str | None], object] = field(default_factory=dict)  # matrix.py's
 
@@ -115,6 +117,8 @@ def build_world(*, slug_suffix: str = "") -> World:
     rows.make_membership(matter_b, users["member_b"], Role.MANAGER)
     rows.make_membership(matter_a, users["both"], Role.EDITOR)
     rows.make_membership(matter_b, users["both"], Role.EDITOR)
+    screened = rows.make_user(f"sam{slug_suffix}")
+    screen_a = screens.screen_user(None, matter_a, screened.username, "the matrix's conflict")
 
     editor = users["editor_a"]
     bearer: dict[str, str] = {}
@@ -177,6 +181,7 @@ def build_world(*, slug_suffix: str = "") -> World:
         bearer=bearer,
         lacking=lacking,
         victim_token=victim,
+        screen_a=screen_a,
     )
     world.ask_record = _ask_as_editor(world)
     return world

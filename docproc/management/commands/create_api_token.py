@@ -1,5 +1,10 @@
-"""manage.py create_api_token --user U [--matter SLUG ...] --scopes read,write,ask,extract
-[--expires DAYS] [--name N]"""
+"""manage.py create_api_token --user U [--matter SLUG ...] --scopes read,write,ask,extract,manage
+[--expires DAYS] [--name N]
+
+Without ``--matter`` the token reaches every matter U is a member of; with the ``manage`` scope
+it creates matters (if U holds ``docproc.add_matter``) and manages the members and legal holds
+of the matters U manages (and screens, if U is a compliance officer). A token limited to
+matters cannot create matters or manage screens."""
 
 from __future__ import annotations
 
