@@ -74,42 +74,48 @@ def add_member(
         user, user_created = _user(username, create=create_user)
         Matter.objects.select_for_update().filter(pk=matter.pk).first()
         screen = Screen.objects.filter(matter=matter, user=user, lifted_at__isnull=True).first()
-        if screen is not None:
-            audit.denied(
-                actor,
-                reason="the user is screened from this matter",
-                status=409,
-                matter=matter,
-                target=user,
-                screen=screen.pk,
-            )
-            raise ScreenedUserError(
-                f"{username} is screened from {matter.slug} (an ethical wall) and cannot be "
-                "added. Only a compliance officer can lift the screen.",
-                field="username",
-            )
-        previous_role = (
-            Membership.objects.filter(matter=matter, user=user)
-            .values_list("role", flat=True)
-            .first()
-        )
-        if previous_role == Role.MANAGER and role != Role.MANAGER:
-            _keep_a_manager(matter, user)
-        membership, created = Membership.objects.get_or_create(
-            matter=matter,
-            user=user,
-            defaults={"role": role, "added_by": audit.person(actor)},
-        )
-        if not created and membership.role != role:
-            membership.role = role
-            membership.save(update_fields=["role"])
-        audit.record_membership(
-            actor,
-            membership,
-            change="added" if created else _change(previous_role, role),
-            previous_role=previous_role,
-            user_created=user_created,
-        )
+        if screen is None:
+            return _grant(matter, user, role, actor, user_created)
+    # Recorded after the transaction: raising inside it would roll the denial back with it.
+    audit.denied(
+        actor,
+        reason="the user is screened from this matter",
+        status=409,
+        matter=matter,
+        target=user,
+        screen=screen.pk,
+    )
+    raise ScreenedUserError(
+        f"{username} is screened from {matter.slug} (an ethical wall) and cannot be "
+        "added. Only a compliance officer can lift the screen.",
+        field="username",
+    )
+
+
+def _grant(
+    matter: Matter, user: User, role: str, actor: audit.Actor, user_created: bool
+) -> tuple[Membership, bool]:
+    """Inside ``add_member``'s transaction (the matter locked, no screen): add or change."""
+    previous_role = (
+        Membership.objects.filter(matter=matter, user=user).values_list("role", flat=True).first()
+    )
+    if previous_role == Role.MANAGER and role != Role.MANAGER:
+        _keep_a_manager(matter, user)
+    membership, created = Membership.objects.get_or_create(
+        matter=matter,
+        user=user,
+        defaults={"role": role, "added_by": audit.person(actor)},
+    )
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    audit.record_membership(
+        actor,
+        membership,
+        change="added" if created else _change(previous_role, role),
+        previous_role=previous_role,
+        user_created=user_created,
+    )
     return membership, created
 
 

@@ -22,5 +22,7 @@ def status_of(error: MatterError) -> int:
 def on_form(form: forms.Form, error: MatterError) -> int:
     """Put ``error``'s words on ``form``; returns the status the page answers with."""
     field = error.field if error.field in form.fields else None
+    if field is not None and form.fields[field].widget.is_hidden:
+        field = None  # said above the form: a hidden field shows no errors
     form.add_error(field, str(error))
     return status_of(error)
