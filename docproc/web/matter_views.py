@@ -26,6 +26,10 @@ from docproc.web.hold_views import hold_words
 from docproc.web.lookups import STATUS_WORDS, matter_or_404, status_words
 from docproc.web.matter_forms import ReasonForm
 
+# What a document's row says instead of its delete button while a hold covers it.
+MATTER_HELD_NOTE = "On legal hold (with the matter): it cannot be deleted."
+DOCUMENT_HELD_NOTE = "On legal hold: it cannot be deleted."
+
 
 def _with_words(documents, held: set[int], matter_hold: str | None) -> list[Document]:
     """The documents, each with its status in words and (``hold_note``) why it cannot be
@@ -34,11 +38,7 @@ def _with_words(documents, held: set[int], matter_hold: str | None) -> list[Docu
     for document in documents:
         document.status_words = status_words(document)
         document.hold_note = (
-            "On legal hold (with the matter): it cannot be deleted."
-            if matter_hold
-            else "On legal hold: it cannot be deleted."
-            if document.pk in held
-            else ""
+            MATTER_HELD_NOTE if matter_hold else DOCUMENT_HELD_NOTE if document.pk in held else ""
         )
     return documents
 
@@ -112,7 +112,7 @@ def matter_detail(request, matter_id: int):
         "search_form": search_form,
         "hits": hits,
         "documents": documents,
-        "row_prototype": _row_prototype(),
+        "row_prototype": _row_prototype(MATTER_HELD_NOTE if matter_hold_words else ""),
         "processing": sum(1 for d in documents if not d.is_final),
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "status_words": {str(k): v for k, v in STATUS_WORDS.items()},
@@ -120,13 +120,13 @@ def matter_detail(request, matter_id: int):
     return render(request, "web/matter.html", context, status=status_code)
 
 
-def _row_prototype() -> Document:
+def _row_prototype(hold_note: str) -> Document:
     """An unsaved document (id 0) the template renders as the row the script copies for
     documents that appear while the page is open."""
     prototype = Document(pk=0, filename="", status=DocumentStatus.RECEIVED)
     # A display attribute for the template, not a field (as _with_words sets on each row).
     prototype.status_words = ""  # type: ignore[attr-defined]
-    prototype.hold_note = ""  # type: ignore[attr-defined]
+    prototype.hold_note = hold_note  # type: ignore[attr-defined]
     return prototype
 
 
