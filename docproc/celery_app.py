@@ -48,6 +48,12 @@ app.conf.update(
             "schedule": float(settings.AUDIT_VERIFY_INTERVAL_S),
             "options": {"expires": float(settings.AUDIT_VERIFY_INTERVAL_S)},
         },
+        # The members who have not used a matter for a while, as a CSV report (weekly).
+        "report-stale-members": {
+            "task": "workers.tasks.report_stale_members",
+            "schedule": settings.ACCESS_REPORT_EVERY_S,
+            "options": {"expires": settings.ACCESS_REPORT_EVERY_S},
+        },
     },
 )
 if settings.VISIBILITY_TIMEOUT <= settings.TASK_TIME_LIMIT:

@@ -342,3 +342,12 @@ AUDIT_STATUS_VIEW_WINDOW_S = env_int("DOCPROC_AUDIT_STATUS_VIEW_WINDOW_S", 600)
 TRUSTED_PROXY_HEADER = env_str("DOCPROC_TRUSTED_PROXY_HEADER", "")
 TRUSTED_PROXIES = env_list("DOCPROC_TRUSTED_PROXIES", [])
 # End of Audit ---------------------------------------------------------------------------------
+
+# Access review ---------------------------------------------------------------------------------
+# Celery beat runs workers.tasks.report_stale_members every ACCESS_REPORT_EVERY_S: the members
+# who have not used a matter for STALE_MEMBER_DAYS (never used: counted from when they were
+# added) written as CSV into REPORT_DIR, and the report recorded in the audit log.
+STALE_MEMBER_DAYS = env_int("DOCPROC_STALE_MEMBER_DAYS", 90)
+ACCESS_REPORT_EVERY_S = env_float("DOCPROC_ACCESS_REPORT_EVERY_S", 7 * 24 * 3600.0)
+REPORT_DIR = env_path("DOCPROC_REPORT_DIR", DATA_DIR / "reports")
+# End of Access review --------------------------------------------------------------------------

@@ -25,4 +25,6 @@ ROUTES = {
     "workers.tasks.sweep_stuck_work": {"queue": PARSE},
     # Beat's full audit check (services/audit): reads the chain, rides with parsing too.
     "workers.tasks.verify_audit_chain": {"queue": PARSE},
+    # Beat's stale-members report (services/stale_report.py): a few queries and a file.
+    "workers.tasks.report_stale_members": {"queue": PARSE},
 }

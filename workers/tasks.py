@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from docproc.services import audit, ingestion, jobs, sweeper
+from docproc.services import audit, ingestion, jobs, stale_report, sweeper
 from workers.base import JobTask, PipelineTask
 
 logger = logging.getLogger(__name__)
@@ -80,3 +80,10 @@ def verify_audit_chain() -> dict[str, object]:
 def sweep_stuck_work() -> dict[str, list[int] | list[str]]:
     """Beat's periodic sweep: queue again the documents and jobs a crash left stuck."""
     return sweeper.sweep().as_dict()
+
+
+@shared_task
+def report_stale_members() -> dict[str, object]:
+    """Beat's periodic access report: the members who have not used a matter for
+    ``DOCPROC_STALE_MEMBER_DAYS``, as CSV in ``DOCPROC_REPORT_DIR``, recorded in the audit log."""
+    return stale_report.write_stale_report().as_dict()

@@ -46,6 +46,11 @@ PUBLIC = "public"  # not matter data: anyone may call it
 COMPLIANCE = "compliance"
 CREATE = "ui-create"  # creating a matter: ``docproc.add_matter`` (superusers have it), else 403
 
+# Personas a COMPLIANCE door lets in (superusers; a compliance-officer persona joins them when
+# the world has one), and a CREATE door (superusers hold every permission).
+COMPLIANCE_PERSONAS = frozenset({"superuser"})
+CREATE_PERSONAS = frozenset({"superuser"})
+
 
 def _fresh_upload(world: w.World) -> dict:
     return {"file": SimpleUploadedFile("walls-upload.txt", b"an upload by the matrix\n")}
@@ -308,7 +313,17 @@ ROUTES: dict[str, Route] = {
     ),
     "console/export.csv": Route(CONSOLE, reason="the audit log: administrators only"),
     "console/export.jsonl": Route(CONSOLE, reason="the audit log: administrators only"),
-    # --- compliance pages ------------------------------------------------------------------------
+    # --- compliance pages: access review, retention forecast -----------------------------------
+    "compliance/access/": Route(
+        COMPLIANCE, reason="who can access which matter: compliance officers only"
+    ),
+    "compliance/access.csv": Route(
+        COMPLIANCE, reason="the access review as CSV: compliance officers only"
+    ),
+    "compliance/retention/": Route(
+        COMPLIANCE, reason="what retention will purge: compliance officers only"
+    ),
+    # --- compliance pages: ethical-wall screens -------------------------------------------------
     "compliance/screens/": Route(
         COMPLIANCE,
         methods={"POST": _screen_someone},
@@ -450,8 +465,8 @@ def expect(route: str, spec: Route, method: str, persona: str, view_scope: str |
     if spec.door in (COMPLIANCE, CREATE):
         if persona not in w.SESSIONS:
             return Expected(_s(302), login=ui_login)
-        if persona == "superuser":
-            # The compliance pages name every matter (to screen users from them), never a file.
+        if persona in (COMPLIANCE_PERSONAS if spec.door == COMPLIANCE else CREATE_PERSONAS):
+            # The compliance pages name matters and users, never a document's name or text.
             names = _s(w.MATTER_MARK) if spec.door == COMPLIANCE else frozenset()
             return Expected(spec.ok.get(method, OK), allowed_marks=names)
         return Expected(_s(403))
