@@ -187,3 +187,22 @@ def test_an_unknown_screen_is_not_found(signed_in, compliance_officer):
     response = signed_in(compliance_officer).get("/compliance/screens/999999/lift/")
 
     assert response.status_code == 404
+
+
+def test_an_access_reviewer_without_screens_gets_the_compliance_link_to_the_access_review(
+    signed_in, make_user
+):
+    from django.contrib.auth.models import Permission
+
+    reviewer = make_user("reviewer")
+    reviewer.user_permissions.add(
+        Permission.objects.get(content_type__app_label="docproc", codename="review_access")
+    )
+
+    home = signed_in(reviewer).get("/")
+    screens = signed_in(reviewer).get("/compliance/screens/")
+
+    assert '<a href="/compliance/access/" id="compliance-link">Compliance</a>' in (
+        home.content.decode()
+    )
+    assert screens.status_code == 403
