@@ -1,8 +1,8 @@
 """URL map of the compliance pages, mounted at ``/compliance/`` (namespace ``compliance``)."""
 
-from django.urls import path  # noqa: F401  (each page module adds its routes below)
+from django.urls import path
 
-from docproc.compliance import review_views
+from docproc.compliance import review_views, screen_views
 
 app_name = "compliance"
 
@@ -13,4 +13,10 @@ urlpatterns += [
     path("access/", review_views.access, name="access"),
     path("access.csv", review_views.access_csv_export, name="access-csv"),
     path("retention/", review_views.retention_forecast, name="retention"),
+]
+
+# Ethical-wall screens (screen_views.py).
+urlpatterns += [
+    path("screens/", screen_views.screen_list, name="screens"),
+    path("screens/<int:screen_id>/lift/", screen_views.screen_lift, name="screen-lift"),
 ]

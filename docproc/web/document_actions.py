@@ -3,6 +3,7 @@ and deleting a document. Editors and managers only.
 
 The matter page does both in dialogs through the API; these pages are what the same buttons
 open when scripts are off (a confirmation page, a password form), so nothing depends on them.
+In a closed matter, or under a legal hold, they say why they are refused (409).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from docproc.models import Document, DocumentStatus, Role
-from docproc.services import audit, ingestion
+from docproc.services import audit, holds, ingestion
 from docproc.services import documents as document_service
+from docproc.services.matters import MatterClosedError, MatterConflictError
 from docproc.web.forms import PasswordForm
 from docproc.web.lookups import document_or_404, status_words
 
@@ -50,7 +52,11 @@ def document_password(request, document_id: int):
         return render(request, "web/password.html", {**context, "not_needed": True}, status=409)
     form = PasswordForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        ingestion.supply_password(document, form.cleaned_data["password"], request.user)
+        try:
+            ingestion.supply_password(document, form.cleaned_data["password"], request.user)
+        except MatterClosedError as error:
+            form.add_error(None, str(error))
+            return render(request, "web/password.html", {**context, "form": form}, status=409)
         messages.success(
             request, f"Password received for {document.filename}; it is being processed again."
         )
@@ -65,12 +71,30 @@ def document_delete(request, document_id: int):
     """GET asks for confirmation; POST deletes the document and everything derived from it
     (``documents.delete_document`` writes the receipt and the audit record)."""
     document = _editable_document_or_403(request, document_id)
-    if request.method != "POST":
-        return render(request, "web/confirm_delete.html", {"document": document})
+    refusal = _deletion_refusal(document)
+    if refusal is not None or request.method != "POST":
+        status = 409 if refusal is not None else 200
+        context = {"document": document, "refusal": refusal}
+        return render(request, "web/confirm_delete.html", context, status=status)
     matter_id = document.matter_id
-    receipt = document_service.delete_document(document, request.user)
+    try:
+        receipt = document_service.delete_document(document, request.user)
+    except MatterConflictError as error:  # a hold placed, or the matter closed, just now
+        context = {"document": document, "refusal": str(error)}
+        return render(request, "web/confirm_delete.html", context, status=409)
     messages.success(request, deletion_message(receipt))
     return redirect("web:matter", matter_id=matter_id)
+
+
+def _deletion_refusal(document: Document) -> str | None:
+    """Why the document cannot be deleted now, in words (the service's own), or None."""
+    if document.matter.is_closed:
+        return (
+            f"The matter {document.matter.slug} is closed, so you cannot delete its documents. "
+            "A manager can reopen it."
+        )
+    hold = holds.hold_covering(document)
+    return str(holds.LegalHoldError(hold)) if hold is not None else None
 
 
 def deletion_message(receipt) -> str:

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from docproc.models import Document, DocumentStatus, Job, JobKind, JobStatus, Role
-from docproc.services import audit, extraction, summaries
+from docproc.services import audit, extraction, holds, summaries
+from docproc.web.hold_views import hold_words
 from docproc.web.lookups import document_or_404, status_words
 
 PAGES_PER_SCREEN = 10
@@ -70,8 +71,14 @@ def document_detail(request, document_id: int):
     summary = _shown_summary(request.user, document) if indexed else None
     fields_job = _shown_extraction(request.user, document) if indexed else None
     total = document.page_count or 0
+    own_hold = holds.active_hold(document=document)
+    covering = own_hold or holds.active_hold(matter=document.matter)
     context = {
         "document": document,
+        "hold_words": hold_words(covering) if covering else None,
+        "hold_on_matter": own_hold is None and covering is not None,
+        "own_hold": own_hold,
+        "is_manager": document.matter.allows(request.user, Role.MANAGER),
         "status_words": status_words(document),
         "pages": pages,
         "first": first,

@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from docproc.models import AuditEvent, Document, Membership, Scope
+from docproc.models import AuditEvent, Document, Membership, Scope, Screen
 from docproc.models.audit import Action
 from tests.walls import world as w
 
@@ -43,11 +43,16 @@ UI_OWN = "ui-own"  # staff pages of the user's own things (home, tokens)
 CONSOLE = "console"  # the audit console: administrators only
 ADMIN = "admin"  # the Django admin: superusers only (break-glass)
 PUBLIC = "public"  # not matter data: anyone may call it
-COMPLIANCE = "compliance"  # /compliance/: superusers and compliance officers only
+# /compliance/: superusers and compliance officers (a permission, not a matter role); anyone
+# else signed in gets 403, as ``docproc/compliance/access.py`` answers (the pages are not one
+# matter's, so a 403 reveals nothing). Compliance officers: ``tests/compliance/``.
+COMPLIANCE = "compliance"
+CREATE = "ui-create"  # creating a matter: ``docproc.add_matter`` (superusers have it), else 403
 
 # Personas a COMPLIANCE door lets in (superusers; a compliance-officer persona joins them when
-# the world has one).
+# the world has one), and a CREATE door (superusers hold every permission).
 COMPLIANCE_PERSONAS = frozenset({"superuser"})
+CREATE_PERSONAS = frozenset({"superuser"})
 
 
 def _fresh_upload(world: w.World) -> dict:
@@ -112,6 +117,42 @@ def _reason(world: w.World) -> dict:
 
 
 NO = _s(403)  # what A's editor gets on a manager's route (A has no manager among the personas)
+
+
+def _walls_user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_or_create(username=username)[0]
+
+
+def _compliance_screen(world: w.World) -> dict[str, object]:
+    """A screen of a user (not a persona) from matter A, made once per world, for the
+    compliance pages to lift (``world.screen_a`` stays for the API's walk)."""
+    user = _walls_user("walls-screened")
+    screen = Screen.objects.filter(matter=world.matter_a, user=user).first()
+    if screen is None:
+        screen = Screen.objects.create(matter=world.matter_a, user=user, reason="walls")
+    return {"screen_id": screen.pk}
+
+
+def _screen_someone(world: w.World) -> dict:
+    _walls_user("walls-conflicted")
+    return {"matter": world.matter_a.pk, "username": "walls-conflicted", "reason": "walls"}
+
+
+# A's editor and viewer are no managers: every manager's page refuses them (403, audited).
+MANAGERS_ONLY = {"GET": _s(403), "HEAD": _s(403), "POST": _s(403)}
+
+
+def _managers_page(fill: Callable[[w.World], dict[str, object]], body: dict) -> Route:
+    return Route(
+        UI,
+        fill,
+        methods={"POST": lambda world: body},
+        ok=MANAGERS_ONLY,
+        viewer_ok=MANAGERS_ONLY,
+        json=False,
+    )
 
 
 ROUTES: dict[str, Route] = {
@@ -296,6 +337,36 @@ ROUTES: dict[str, Route] = {
         shows=w.FILE_MARK,
         json=False,
     ),
+    # --- a matter's life, members and legal holds (managers of the matter) ---------------------
+    "matters/new/": Route(
+        CREATE,
+        methods={"POST": lambda world: {"name": "Walls new", "slug": "walls-new"}},
+        ok={"GET": OK, "HEAD": OK, "POST": _s(302)},
+        json=False,
+        reason="creating a matter: a permission an administrator grants, no matter's data",
+    ),
+    "matters/<int:matter_id>/edit/": _managers_page(_matter, {"name": "Renamed by the walls"}),
+    "matters/<int:matter_id>/close/": _managers_page(_matter, {"reason": "walls"}),
+    "matters/<int:matter_id>/reopen/": _managers_page(_matter, {"reason": "walls"}),
+    "matters/<int:matter_id>/delete/": _managers_page(
+        _matter, {"confirm": f"{w.MATTER_MARK}-holdings"}
+    ),
+    "matters/<int:matter_id>/members/": Route(
+        UI,
+        _matter,
+        methods={"POST": lambda world: {"username": "bob", "role": "viewer"}},
+        ok={"GET": OK, "HEAD": OK, "POST": _s(403)},  # any member reads it; managers add
+        shows=w.MATTER_MARK,
+        json=False,
+    ),
+    "matters/<int:matter_id>/members/role/": _managers_page(
+        _matter, {"username": "vi", "role": "manager"}
+    ),
+    "matters/<int:matter_id>/members/remove/": _managers_page(_matter, {"username": "vi"}),
+    "matters/<int:matter_id>/hold/": _managers_page(_matter, {"reason": "walls"}),
+    "matters/<int:matter_id>/hold/release/": _managers_page(_matter, {"reason": "walls"}),
+    "documents/<int:document_id>/hold/": _managers_page(_document, {"reason": "walls"}),
+    "documents/<int:document_id>/hold/release/": _managers_page(_document, {"reason": "walls"}),
     "tokens/": Route(
         UI_OWN,
         methods={"POST": lambda world: {"scopes": [Scope.READ], "name": "matrix"}},
@@ -332,6 +403,22 @@ ROUTES: dict[str, Route] = {
     ),
     "compliance/retention/": Route(
         COMPLIANCE, reason="what retention will purge: compliance officers only"
+    ),
+    # --- compliance pages: ethical-wall screens -------------------------------------------------
+    "compliance/screens/": Route(
+        COMPLIANCE,
+        methods={"POST": _screen_someone},
+        ok={"GET": OK, "HEAD": OK, "POST": _s(302)},
+        json=False,
+        reason="ethical-wall screens: administrators and compliance officers",
+    ),
+    "compliance/screens/<int:screen_id>/lift/": Route(
+        COMPLIANCE,
+        _compliance_screen,
+        methods={"POST": lambda world: {"reason": "walls"}},
+        ok={"GET": OK, "HEAD": OK, "POST": _s(302)},
+        json=False,
+        reason="lifting a screen: administrators and compliance officers",
     ),
 }
 
@@ -456,12 +543,13 @@ def expect(route: str, spec: Route, method: str, persona: str, view_scope: str |
                 _s(200, 302, 403, 404, 405), allowed_marks=_s(w.FILE_MARK, w.MATTER_MARK)
             )
         return Expected(_s(302), login="/admin/login/")
-    if spec.door == COMPLIANCE:
+    if spec.door in (COMPLIANCE, CREATE):
         if persona not in w.SESSIONS:
             return Expected(_s(302), login=ui_login)
-        if persona in COMPLIANCE_PERSONAS:
-            # Matter and user names, never a document's name or text.
-            return Expected(OK, allowed_marks=_s(w.MATTER_MARK))
+        if persona in (COMPLIANCE_PERSONAS if spec.door == COMPLIANCE else CREATE_PERSONAS):
+            # The compliance pages name matters and users, never a document's name or text.
+            names = _s(w.MATTER_MARK) if spec.door == COMPLIANCE else frozenset()
+            return Expected(spec.ok.get(method, OK), allowed_marks=names)
         return Expected(_s(403))
     if spec.door == CONSOLE:
         if persona not in w.SESSIONS:
@@ -598,7 +686,10 @@ def call(world: w.World, route: str, spec: Route, method: str, persona: str) -> 
     url = url_of(route, spec.fill(world))
     view_scope = _view_scope(url, method) if route.startswith("api/v1/") else None
     expected = expect(route, spec, method, persona, view_scope)
-    client = _client(world, persona, view_scope, fresh=spec.door == PUBLIC)
+    # A fresh client for a page's successful POST too: the message it leaves in the session
+    # (naming the matter) would otherwise show on the persona's next page, whatever it is.
+    fresh = spec.door == PUBLIC or (method == "POST" and spec.door in (COMPLIANCE, CREATE))
+    client = _client(world, persona, view_scope, fresh=fresh)
     body = spec.methods[method](world) if method in spec.methods else None
     before = _denials()
     if body is not None and spec.json:

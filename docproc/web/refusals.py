@@ -1,0 +1,28 @@
+"""What the staff UI does with a service's refusal (``matters.MatterError`` and its kinds): the
+words go on the form (on the field they are about, if the form has it) and the page answers
+with the status the API would (409 for a state that does not allow it, 404 for a member who is
+not one, 400 for a request at fault)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from docproc.services.matters import MatterConflictError, MatterError
+from docproc.services.memberships import MemberNotFoundError
+
+
+def status_of(error: MatterError) -> int:
+    if isinstance(error, MatterConflictError):
+        return 409
+    if isinstance(error, MemberNotFoundError):
+        return 404
+    return 400
+
+
+def on_form(form: forms.Form, error: MatterError) -> int:
+    """Put ``error``'s words on ``form``; returns the status the page answers with."""
+    field = error.field if error.field in form.fields else None
+    if field is not None and form.fields[field].widget.is_hidden:
+        field = None  # said above the form: a hidden field shows no errors
+    form.add_error(field, str(error))
+    return status_of(error)
