@@ -8,6 +8,8 @@ from docproc.web import (
     document_actions,
     document_views,
     matter_views,
+    oidc_sign_in,
+    sessions,
     sign_in,
     tokens,
 )
@@ -24,6 +26,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # OpenID Connect single sign-on (404 unless DOCPROC_OIDC_* configure it).
+    path("sso/oidc/start/", oidc_sign_in.SingleSignOnStart.as_view(), name="oidc-start"),
+    path("sso/oidc/callback/", oidc_sign_in.SingleSignOnCallback.as_view(), name="oidc-callback"),
     path("matters/<int:matter_id>/", matter_views.matter_detail, name="matter"),
     path("documents/<int:document_id>/", document_views.document_detail, name="document"),
     path("matters/<int:matter_id>/ask/", ask_views.ask, name="ask"),
@@ -39,4 +44,11 @@ urlpatterns = [
     ),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<str:prefix>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("account/sessions/", sessions.session_list, name="sessions"),
+    path("account/sessions/<int:session_id>/end/", sessions.session_end, name="session-end"),
+    path(
+        "account/sessions/end-others/",
+        sessions.session_end_others,
+        name="sessions-end-others",
+    ),
 ]
