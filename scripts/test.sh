@@ -6,7 +6,8 @@
 # python-ldap builds with; .venv from requirements-dev.txt, skipped while unchanged),
 # starts Redis if none answers, then runs `ruff check .`, `mypy` (the type check; what and how
 # strictly: pyproject.toml) and `pytest` (extra arguments go to pytest). Exits non-zero if any
-# fails. DOCPROC_BROWSER_TESTS=false skips the browser tests.
+# fails. DOCPROC_BROWSER_TESTS=false skips the browser tests; DOCPROC_DIRECTORY_TESTS=false does
+# not install slapd (the directory sign-in tests then skip, saying why).
 #
 # Isolation from a running dev service: Redis database 15 (DOCPROC_TEST_REDIS_URL), a temporary
 # DOCPROC_DATA_DIR. Database: DOCPROC_DATABASE_URL if set (pytest-django creates and drops a

@@ -118,6 +118,10 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
             _failed(request, "refused")
         return None
 
+    def get_user(self, user_id):
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def _username(self, claims) -> str:
         return str(claims.get(_conf("OIDC_USERNAME_CLAIM")) or "").strip()
 
@@ -176,6 +180,8 @@ def _failure_message(request) -> str:
 class SingleSignOnStart(OIDCAuthenticationRequestView):
     """``/sso/oidc/start/``: sends the browser to the provider (404 unless configured)."""
 
+    http_method_names = ["get", "head"]
+
     def __init__(self, **kwargs) -> None:
         View.__init__(self, **kwargs)  # not the parent's: it would read the endpoints now
 
@@ -195,6 +201,8 @@ class SingleSignOnStart(OIDCAuthenticationRequestView):
 
 class SingleSignOnCallback(OIDCAuthenticationCallbackView):
     """``/sso/oidc/callback/``: where the provider sends the browser back with a code."""
+
+    http_method_names = ["get", "head"]
 
     def get(self, request):
         if not settings.OIDC_ENABLED:
