@@ -140,6 +140,8 @@ def test_the_provider_cannot_sign_in_to_a_local_account(single_sign_on, make_use
     assert response.status_code == 302
     assert response["Location"] == "/login/"
     assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.filter(action=Action.SIGN_IN_FAILED).last()
+    assert (failed.details["method"], failed.details["username"]) == ("oidc", "")
     page = client.get("/login/").content.decode()
     assert "Example SSO named a local account, which only signs in with its password here." in page
     assert Client().post("/login/", {"username": "admin", "password": PASSWORD}).status_code == 302
