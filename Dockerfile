@@ -12,8 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DOCPROC_DATA_DIR=/data
 
 # Tesseract for scanned pages (English; add tesseract-ocr-<lang> packages for DOCPROC_OCR_LANGUAGES).
+# python-ldap (directory sign-in) has no wheel: pip builds it against the OpenLDAP and SASL
+# headers with gcc; their libraries stay for it at run time.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr \
+        gcc libc6-dev libldap2-dev libsasl2-dev \
     && rm -rf /var/lib/apt/lists/*
 
 # torch==2.13.0 from PyPI is the CUDA build (gigabytes of libraries this image never uses); the

@@ -10,4 +10,5 @@ class DocprocConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from docproc.web import auth_audit  # noqa: F401  (connects the sign-in audit receivers)
+        # Connect the receivers of the sign-in audit and of the session records.
+        from docproc.web import auth_audit, session_activity  # noqa: F401

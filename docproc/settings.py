@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from docproc import sign_in_settings
 from docproc.env import env_bool, env_float, env_int, env_list, env_path, env_rate, env_str
 
 # A private service must never phone home: set before anything imports unstructured or HF libs.
@@ -104,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session idle past DOCPROC_SESSION_IDLE_SECONDS, or ended from another one.
+    "docproc.web.session_activity.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -339,8 +342,16 @@ TOKEN_FAILURES_PER_ADDRESS = env_int("DOCPROC_TOKEN_FAILURES_PER_ADDRESS", 20)
 # is refused (even with the right password) until the window ends.
 SIGN_IN_FAILURES_PER_USERNAME = env_int("DOCPROC_SIGN_IN_FAILURES_PER_USERNAME", 5)
 SIGN_IN_FAILURES_PER_ADDRESS = env_int("DOCPROC_SIGN_IN_FAILURES_PER_ADDRESS", 20)
-# The password check, refused while locked out (so the admin's sign-in page is covered too).
-AUTHENTICATION_BACKENDS = ["docproc.web.sign_in.ThrottledModelBackend"]
+# Who may sign in and how (docproc/sign_in_settings.py): local accounts (the password check,
+# refused while locked out, so the admin's sign-in page is covered too), after a directory
+# (DOCPROC_LDAP_*) and with OpenID Connect single sign-on (DOCPROC_OIDC_*) when those are set;
+# and the session idle time (DOCPROC_SESSION_IDLE_SECONDS).
+_SIGN_IN = sign_in_settings.django_settings()
+AUTHENTICATION_BACKENDS: list[str] = _SIGN_IN.pop("AUTHENTICATION_BACKENDS")
+LDAP_ENABLED: bool = _SIGN_IN.pop("LDAP_ENABLED")
+OIDC_ENABLED: bool = _SIGN_IN.pop("OIDC_ENABLED")
+SESSION_IDLE_SECONDS: int = _SIGN_IN.pop("SESSION_IDLE_SECONDS")
+globals().update(_SIGN_IN)  # the libraries' own: AUTH_LDAP_* (django-auth-ldap), OIDC_* (mozilla)
 # A document's status read through the API (GET documents/{id}/) is recorded at most once per
 # user and document in this many seconds: polling does not fill the log.
 AUDIT_STATUS_VIEW_WINDOW_S = env_int("DOCPROC_AUDIT_STATUS_VIEW_WINDOW_S", 600)

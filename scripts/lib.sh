@@ -26,6 +26,8 @@ die() {
 
 REQUIRED_PKGS=()
 OPTIONAL_PKGS=()
+OPTIONAL_WHY=() # what goes missing without the optional packages, one phrase each
+PRESEEDS=()     # debconf answers given before installing (debconf-set-selections lines)
 ROOT_CMD=()
 
 # want_package required|optional PACKAGE...
@@ -62,6 +64,10 @@ install_wanted_packages() {
 		why="not root, and sudo is not available"
 	else
 		log "installing system packages: ${all[*]} (apt-get, as root)"
+		if ((${#PRESEEDS[@]})); then
+			printf '%s\n' "${PRESEEDS[@]}" | "${ROOT_CMD[@]}" debconf-set-selections ||
+				warn "debconf-set-selections failed; installing with the packages' defaults"
+		fi
 		if "${ROOT_CMD[@]}" apt-get update -qq &&
 			"${ROOT_CMD[@]}" env DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y -qq --no-install-recommends "${all[@]}" >/dev/null; then
@@ -73,8 +79,9 @@ install_wanted_packages() {
 		die "need the system packages ${REQUIRED_PKGS[*]} but cannot install them: $why." \
 			"Ask an administrator to run: apt-get install -y ${all[*]} -- then run this again."
 	fi
-	warn "cannot install ${OPTIONAL_PKGS[*]} ($why); continuing without: scanned pages will" \
-		"not be OCR'd. To add it later: sudo apt-get install -y ${OPTIONAL_PKGS[*]}"
+	local IFS=';'
+	warn "cannot install ${OPTIONAL_PKGS[*]} ($why); continuing without: ${OPTIONAL_WHY[*]}." \
+		"To add them later: sudo apt-get install -y ${OPTIONAL_PKGS[*]}"
 }
 
 # Declares the packages needed to create .venv with $PYTHON_BIN, if .venv does not exist yet.
@@ -91,7 +98,35 @@ want_python_packages() {
 # Declares tesseract-ocr (optional: OCR degrades to "scanned page marked" without it).
 want_ocr_package() {
 	case "${DOCPROC_OCR_ENABLED:-true}" in 0 | false | no | off) return 0 ;; esac
-	command -v tesseract >/dev/null 2>&1 || want_package optional tesseract-ocr
+	command -v tesseract >/dev/null 2>&1 && return 0
+	want_package optional tesseract-ocr
+	OPTIONAL_WHY+=("scanned pages will not be OCR'd")
+}
+
+# Declares what pip needs to build python-ldap (directory sign-in; it has no wheel): the
+# OpenLDAP and SASL headers, a C compiler and Python's headers. Nothing once .venv has it.
+want_ldap_build_packages() {
+	[[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import ldap' >/dev/null 2>&1 && return 0
+	[[ -f /usr/include/ldap.h ]] || want_package required libldap2-dev
+	[[ -f /usr/include/sasl/sasl.h ]] || want_package required libsasl2-dev
+	command -v gcc >/dev/null 2>&1 || want_package required build-essential
+	if command -v "$PYTHON_BIN" >/dev/null 2>&1 &&
+		! "$PYTHON_BIN" -c 'import os, sysconfig, sys
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+			>/dev/null 2>&1; then
+		want_package required python3.11-dev
+	fi
+}
+
+# Declares Debian's OpenLDAP server and tools for the directory sign-in tests (tests/signin
+# start their own slapd on loopback; it is never configured nor started as a system service).
+# Optional: without them those tests skip, saying why. DOCPROC_DIRECTORY_TESTS=false opts out.
+want_directory_test_packages() {
+	case "${DOCPROC_DIRECTORY_TESTS:-true}" in 0 | false | no | off) return 0 ;; esac
+	[[ -x /usr/sbin/slapd && -x /usr/sbin/slapadd ]] && return 0
+	PRESEEDS+=("slapd slapd/no_configuration boolean true")
+	want_package optional slapd ldap-utils
+	OPTIONAL_WHY+=("the directory sign-in tests will skip")
 }
 
 # Declares Debian's chromium and the chromedriver built for it (required: the browser tests in

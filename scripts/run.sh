@@ -40,6 +40,7 @@ want_redis_package "$BROKER_URL"
 [[ $BROKER_URL == "$DOCPROC_REDIS_URL" ]] || want_redis_package "$DOCPROC_REDIS_URL"
 want_ocr_package
 want_python_packages
+want_ldap_build_packages
 install_wanted_packages
 
 ensure_redis "$BROKER_URL"

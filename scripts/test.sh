@@ -2,10 +2,12 @@
 # Lint and test docproc: bash scripts/test.sh [PYTEST ARGS...]
 #
 # Installs what the tests need (redis-server, chromium and chromium-driver for the browser
-# tests, tesseract-ocr when possible; .venv from requirements-dev.txt, skipped while unchanged),
+# tests, slapd for the directory sign-in tests and tesseract-ocr when possible, the headers
+# python-ldap builds with; .venv from requirements-dev.txt, skipped while unchanged),
 # starts Redis if none answers, then runs `ruff check .`, `mypy` (the type check; what and how
 # strictly: pyproject.toml) and `pytest` (extra arguments go to pytest). Exits non-zero if any
-# fails. DOCPROC_BROWSER_TESTS=false skips the browser tests.
+# fails. DOCPROC_BROWSER_TESTS=false skips the browser tests; DOCPROC_DIRECTORY_TESTS=false does
+# not install slapd (the directory sign-in tests then skip, saying why).
 #
 # Isolation from a running dev service: Redis database 15 (DOCPROC_TEST_REDIS_URL), a temporary
 # DOCPROC_DATA_DIR. Database: DOCPROC_DATABASE_URL if set (pytest-django creates and drops a
@@ -22,7 +24,9 @@ TEST_REDIS_URL="${DOCPROC_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 want_redis_package "$TEST_REDIS_URL"
 want_ocr_package
 want_browser_packages
+want_directory_test_packages
 want_python_packages
+want_ldap_build_packages
 install_wanted_packages
 ensure_redis "$TEST_REDIS_URL"
 ensure_venv requirements-dev.txt

@@ -15,6 +15,7 @@ from docproc.models.documents import (
 from docproc.models.holds import LegalHold
 from docproc.models.jobs import Job, JobKind, JobStatus
 from docproc.models.matters import Matter, MatterStatus, Membership, PracticeArea, Role, Screen
+from docproc.models.sessions import EndReason, UserSession
 from docproc.models.tokens import ApiToken, Scope
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DeletionReceipt",
     "Document",
     "DocumentStatus",
+    "EndReason",
     "Job",
     "JobKind",
     "JobStatus",
@@ -40,4 +42,5 @@ __all__ = [
     "Scope",
     "Screen",
     "Summary",
+    "UserSession",
 ]

@@ -45,6 +45,7 @@ class Action(models.TextChoices):
     ACCESS_DENIED = "access_denied", "Was denied access"
     REPROCESS = "reprocess", "Queued a document again"
     PASSWORD_SUPPLIED = "password_supplied", "Supplied a document password"
+    SESSION_END = "session_end", "Ended a signed-in session"
 
 
 def canonical_time(value) -> str:

@@ -30,5 +30,8 @@ def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     tried = str(credentials.get(field) or credentials.get("username") or "")
     burst = audit.flood.count_sign_in_failure(tried)
     if burst.to_record:
-        details = {"method": "password", "username": tried, **burst.details()}
+        method = "oidc" if "nonce" in credentials else "password"  # only single sign-on's has one
+        details = {"method": method, "username": tried, **burst.details()}
+        if getattr(request, "directory_unavailable", False):  # set by directory_sign_in
+            details["reason"] = "directory_unavailable"
         audit.record(None, audit.Action.SIGN_IN_FAILED, details=details)

@@ -6,12 +6,17 @@ counted by ``auth_audit.sign_in_failed``).
 
 The sign-in page says so (429 with the reason on the form); the authentication backend refuses
 too, so the Django admin's sign-in page cannot be used to go on guessing.
+
+With a directory configured (``directory_sign_in``), a sign-in that fails while the directory
+cannot be reached says that (503), not "wrong password"; local accounts still sign in. The page
+offers single sign-on (``oidc_sign_in``) when it is configured.
 """
 
 from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
@@ -20,6 +25,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from docproc.services import audit
 
 LOCKED_OUT = "locked_out"
+DIRECTORY_DOWN = "directory_unavailable"
+DIRECTORY_DOWN_MESSAGE = (
+    "The directory cannot be reached just now, so directory accounts cannot sign in. Try again "
+    "in a few minutes; if this goes on, tell your administrator."
+)
 
 
 def locked_out_message(wait_s: int) -> str:
@@ -50,16 +60,33 @@ class SignInForm(AuthenticationForm):
             wait = audit.flood.sign_in_refusal(username)
             if wait is not None:
                 raise ValidationError(locked_out_message(wait), code=LOCKED_OUT)
-        return super().clean()
+        try:
+            return super().clean()
+        except ValidationError as error:
+            # Imported here: the directory's module loads python-ldap, needed only with LDAP.
+            if settings.LDAP_ENABLED:
+                from docproc.web.directory_sign_in import directory_unavailable
+
+                if directory_unavailable(self.request):
+                    raise ValidationError(DIRECTORY_DOWN_MESSAGE, code=DIRECTORY_DOWN) from error
+            raise
 
 
 class SignInView(auth_views.LoginView):
-    """The sign-in page; 429 while locked out."""
+    """The sign-in page; 429 while locked out, 503 while the directory cannot be reached."""
 
     form_class = SignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if settings.OIDC_ENABLED:
+            context["single_sign_on"] = getattr(settings, "OIDC_PROVIDER_NAME", "single sign-on")
+        return context
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if form.has_error(NON_FIELD_ERRORS, LOCKED_OUT):
             response.status_code = 429
+        elif form.has_error(NON_FIELD_ERRORS, DIRECTORY_DOWN):
+            response.status_code = 503
         return response

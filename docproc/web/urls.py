@@ -11,6 +11,8 @@ from docproc.web import (
     matter_lifecycle,
     matter_views,
     member_views,
+    oidc_sign_in,
+    sessions,
     sign_in,
     tokens,
 )
@@ -28,6 +30,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("matters/new/", matter_lifecycle.matter_new, name="matter-new"),
+    # OpenID Connect single sign-on (404 unless DOCPROC_OIDC_* configure it).
+    path("sso/oidc/start/", oidc_sign_in.SingleSignOnStart.as_view(), name="oidc-start"),
+    path("sso/oidc/callback/", oidc_sign_in.SingleSignOnCallback.as_view(), name="oidc-callback"),
     path("matters/<int:matter_id>/", matter_views.matter_detail, name="matter"),
     path("matters/<int:matter_id>/edit/", matter_lifecycle.matter_edit, name="matter-edit"),
     path("matters/<int:matter_id>/close/", matter_lifecycle.matter_close, name="matter-close"),
@@ -66,4 +71,11 @@ urlpatterns = [
     ),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<str:prefix>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("account/sessions/", sessions.session_list, name="sessions"),
+    path("account/sessions/<int:session_id>/end/", sessions.session_end, name="session-end"),
+    path(
+        "account/sessions/end-others/",
+        sessions.session_end_others,
+        name="sessions-end-others",
+    ),
 ]

@@ -17,6 +17,7 @@ PACKAGES = ("docproc", "workers")
 LAYERS = {
     "docproc.settings": 0,
     "docproc.env": 0,
+    "docproc.sign_in_settings": 0,
     "docproc.task_queues": 0,
     "docproc.celery_app": 0,
     "docproc.pipeline": 1,

@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from docproc.models import AuditEvent, Document, Membership, Scope, Screen
+from docproc.models import AuditEvent, Document, Membership, Scope, Screen, UserSession
 from docproc.models.audit import Action
 from tests.walls import world as w
 
@@ -382,6 +382,25 @@ ROUTES: dict[str, Route] = {
         json=False,
         reason="the user's own tokens; another user's token is not found",
     ),
+    "account/sessions/": Route(UI_OWN, reason="the user's own signed-in sessions"),
+    "account/sessions/<int:session_id>/end/": Route(
+        UI_OWN,
+        lambda world: {"session_id": _victim_session(world).pk},
+        methods={"POST": lambda world: {}},
+        ok={"GET": _s(405), "HEAD": _s(405), "POST": _s(302)},
+        json=False,
+        reason="the user's own sessions; another user's session is not found",
+    ),
+    "account/sessions/end-others/": Route(
+        UI_OWN,
+        methods={"POST": lambda world: {}},
+        ok={"GET": _s(405), "HEAD": _s(405), "POST": _s(302)},
+        json=False,
+        reason="ends the caller's own other sessions; POST only",
+    ),
+    # --- single sign-on: not configured in the matrix, so not found for anyone ---------------
+    "sso/oidc/start/": Route(PUBLIC, reason="starts single sign-on", anyone=_s(404)),
+    "sso/oidc/callback/": Route(PUBLIC, reason="ends single sign-on", anyone=_s(404)),
     # --- the Django admin's own sign-in and sign-out (the rest: ``_admin_route``) -----------
     "admin/login/": Route(PUBLIC, reason="the admin's sign-in form", anyone=_s(200, 302)),
     "admin/logout/": Route(PUBLIC, reason="signs the caller out; POST only", anyone=_s(302, 405)),
@@ -421,6 +440,15 @@ ROUTES: dict[str, Route] = {
         reason="lifting a screen: administrators and compliance officers",
     ),
 }
+
+
+def _victim_session(world: w.World) -> UserSession:
+    """A session of A's editor (not the one the matrix uses) that others try to end."""
+    row, _ = UserSession.objects.get_or_create(
+        session_key="walls-victim-session", defaults={"user": world.users["editor_a"]}
+    )
+    return row
+
 
 # Path parameters of the Django admin's routes, by name, for the admin rule.
 _ADMIN_MODELS = {
@@ -564,6 +592,8 @@ def expect(route: str, spec: Route, method: str, persona: str, view_scope: str |
             marks = frozenset(w.MARKS) if persona in w.INSIDERS else frozenset()
             if route == "tokens/<str:prefix>/revoke/" and persona != "editor_a":
                 return Expected(_s(404) if method == "POST" else _s(405))  # not their token
+            if route == "account/sessions/<int:session_id>/end/" and persona != "editor_a":
+                return Expected(_s(404) if method == "POST" else _s(405))  # not their session
             return Expected(spec.ok.get(method, OK), allowed_marks=marks)
         return _object_expectation(spec, method, persona)
     # the REST API
