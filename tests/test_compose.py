@@ -207,6 +207,42 @@ def test_model_and_context_length_are_configurable(docker_config):
     assert services["web"]["environment"]["DOCPROC_LLM_MODEL"] == "Org/Other-7B-Instruct"
 
 
+def test_sign_in_settings_reach_the_web_service_from_sign_in_env_and_nothing_else(
+    docker_config, tmp_path
+):
+    compose_file = tmp_path / "compose.yaml"
+    compose_file.write_text(COMPOSE_FILE.read_text())
+    (tmp_path / "sign-in.env").write_text(
+        "DOCPROC_LDAP_SERVER_URI=ldaps://dc1.example.org\nDOCPROC_OIDC_CLIENT_ID=docproc\n"
+    )
+
+    result = docker_compose(
+        docker_config,
+        compose_file,
+        "config",
+        "--format",
+        "json",
+        DOCPROC_SESSION_IDLE_SECONDS="900",
+    )
+
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    web = services["web"]["environment"]
+    assert (web["DOCPROC_LDAP_SERVER_URI"], web["DOCPROC_OIDC_CLIENT_ID"]) == (
+        "ldaps://dc1.example.org",
+        "docproc",
+    )
+    assert web["DOCPROC_SESSION_IDLE_SECONDS"] == "900"
+    assert "DOCPROC_LDAP_SERVER_URI" not in services["worker"]["environment"]
+
+
+def test_without_sign_in_env_only_local_accounts_are_configured(config):
+    web = config["services"]["web"]["environment"]
+
+    assert not any(name.startswith(("DOCPROC_LDAP_", "DOCPROC_OIDC_")) for name in web)
+    assert web["DOCPROC_SESSION_IDLE_SECONDS"] == "1800"
+
+
 def test_the_web_service_passes_the_deployment_checklist_as_compose_configures_it(config, tmp_path):
     environment = dict(config["services"]["web"]["environment"])
     key_file, database_file = tmp_path / "secret_key", tmp_path / "database_url"
