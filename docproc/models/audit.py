@@ -90,6 +90,9 @@ class AuditEvent(models.Model):
         ordering = ["seq"]
         # Records are only ever added by services.audit.record and never changed or removed.
         default_permissions = ("view",)
+        # A member's last access (the member list, the access review) is the latest record of
+        # (matter, actor): read from this index, not the whole log, however long the log grows.
+        indexes = [models.Index(fields=["matter", "actor", "at"], name="audit_matter_actor_at")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_name} {self.action}"
