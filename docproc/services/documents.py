@@ -4,13 +4,16 @@ One primitive, ``remove_documents``, serves every way a document goes: a person 
 (``delete_document``), a whole matter deleted (``matter_deletion``) and the retention purge
 (``retention``). Each caller first takes the matter's row lock and asks ``holds`` (and, for a
 person's deletion, whether the matter is open); the removal then counts what goes, writes the
-receipts, deletes the rows, and after the commit removes the files no one else refers to.
+receipts, deletes the rows, and after the commit removes the files no one else refers to (when
+their locks cannot be had then, the sweeper removes them later: ``remove_leftovers``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.db.models import Count
@@ -26,11 +29,16 @@ from docproc.models import (
     Page,
     Summary,
 )
+from docproc.pipeline.types import TransientError
 from docproc.services import audit, holds, indexes, matters, storage
+
+logger = logging.getLogger(__name__)
 
 # Rows deleted per statement: large purges stay within PostgreSQL's parameter limits and
 # memory, whatever their size.
 BATCH = 500
+# How far back the sweeper looks for originals a removal had to leave (``remove_leftovers``).
+LEFTOVER_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -173,21 +181,59 @@ def finish_removal(removal: Removal) -> None:
     """After the commit: remove each original no committed document or upload still refers to
     (a batch of originals under one lock, ``storage.remove_unreferenced_many``), marking the
     receipt of the removal that took it, and sweep any vector a worker added mid-way."""
-    removed = storage.remove_unreferenced_many(
-        (receipt.sha256 for receipt in removal.receipts), referenced=_still_referenced
-    )
+    try:
+        removed = storage.remove_unreferenced_many(
+            (receipt.sha256 for receipt in removal.receipts), referenced=_still_referenced
+        )
+    except TransientError as exc:
+        # The rows are gone already (committed): the deletion stands, its receipts say the
+        # file is still there, and the sweeper removes it when the locks can be had.
+        logger.warning(
+            "originals of %d removed document(s) left for the sweeper: %s",
+            len(removal.receipts),
+            exc,
+        )
+        removed = set()
+    _mark_removed(removal.receipts, removed)
+    late = indexes.remove_chunks(removal.matter_id, removal.chunk_ids)
+    if late and len(removal.receipts) == 1:
+        receipt = removal.receipts[0]
+        receipt.vectors_removed += late
+        receipt.save(update_fields=["vectors_removed"])
+
+
+def _mark_removed(receipts: list[DeletionReceipt], removed: set[str]) -> None:
+    """Mark, for each original in ``removed``, the first of ``receipts`` naming it."""
+    left = set(removed)
     marked: list[int] = []
-    for receipt in removal.receipts:
-        if receipt.sha256 in removed:
-            removed.discard(receipt.sha256)  # one receipt per file: the first that names it
+    for receipt in receipts:
+        if receipt.sha256 in left:
+            left.discard(receipt.sha256)  # one receipt per file: the first that names it
             receipt.file_removed = True
             marked.append(receipt.pk)
     for start in range(0, len(marked), BATCH):
         DeletionReceipt.objects.filter(pk__in=marked[start : start + BATCH]).update(
             file_removed=True
         )
-    late = indexes.remove_chunks(removal.matter_id, removal.chunk_ids)
-    if late and len(removal.receipts) == 1:
-        receipt = removal.receipts[0]
-        receipt.vectors_removed += late
-        receipt.save(update_fields=["vectors_removed"])
+
+
+def remove_leftovers(now: datetime) -> list[str]:
+    """Originals a removal had to leave (the blob locks busy, or Redis down, after its commit):
+    those of the receipts of the last ``LEFTOVER_WINDOW`` still saying ``file_removed=False``
+    whose file is still stored and which no document refers to. Removes them as a removal
+    would (under their locks, pins of uploads respected), marks their receipts, and returns
+    their digests. Called by the sweeper."""
+    receipts = list(
+        DeletionReceipt.objects.filter(file_removed=False, deleted_at__gte=now - LEFTOVER_WINDOW)
+        .order_by("pk")
+        .only("pk", "sha256")
+    )
+    stored = sorted({r.sha256 for r in receipts if storage.blob_path(r.sha256).exists()})
+    if not stored:
+        return []
+    orphans = set(stored) - _still_referenced(stored)
+    removed = storage.remove_unreferenced_many(orphans, referenced=_still_referenced)
+    _mark_removed(receipts, removed)
+    if removed:
+        logger.warning("sweeper: removed %d original(s) a deletion had left", len(removed))
+    return sorted(removed)

@@ -1,4 +1,5 @@
-"""The sweeper: finds documents and jobs that a crash left stuck part-way and queues them again.
+"""The sweeper: finds documents and jobs that a crash left stuck part-way and queues them again,
+and removes the originals a deletion had to leave (``documents.remove_leftovers``).
 
 Work is lost when the broker loses its messages (Redis restarted without its append-only file,
 or flushed), when an enqueue after commit failed, or when a whole worker machine died and its
@@ -25,7 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from docproc.models import Document, DocumentStatus, Job, JobStatus
-from docproc.services import dispatch
+from docproc.pipeline.types import TransientError
+from docproc.services import dispatch, documents
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class SweepReport:
     failed_documents: list[int] = field(default_factory=list)
     requeued_jobs: list[str] = field(default_factory=list)
     failed_jobs: list[str] = field(default_factory=list)
+    removed_originals: list[str] = field(default_factory=list)  # sha256 of each
 
     def as_dict(self) -> dict[str, list[int] | list[str]]:
         return {
@@ -60,6 +63,7 @@ class SweepReport:
             "failed_documents": self.failed_documents,
             "requeued_jobs": self.requeued_jobs,
             "failed_jobs": self.failed_jobs,
+            "removed_originals": self.removed_originals,
         }
 
 
@@ -70,6 +74,10 @@ def sweep(now: datetime | None = None) -> SweepReport:
     report = SweepReport()
     _sweep_documents(now, cutoff, report)
     _sweep_jobs(now, cutoff, report)
+    try:
+        report.removed_originals = documents.remove_leftovers(now)
+    except TransientError as exc:  # Redis still down: the next sweep tries again
+        logger.warning("sweeper: originals left by deletions not removed yet: %s", exc)
     if any(report.as_dict().values()):
         logger.warning("sweeper: %s", report.as_dict())
     return report

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from docproc.models import Document, Job, JobKind, JobStatus, Matter
-from docproc.services import dispatch, sweeper
+from docproc.models import DeletionReceipt, Document, Job, JobKind, JobStatus, Matter
+from docproc.services import dispatch, documents, locks, storage, sweeper
 from tests.factories.rows import make_document, make_user
+from tests.factories.stored import make_stored_documents
 from tests.faults.conftest import queued
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("idle_broker")]
@@ -169,3 +170,41 @@ def test_a_job_out_of_attempts_fails_with_an_error(idle_broker, settings):
         "detail": "The job was interrupted 2 times and was not tried again.",
     }
     assert queued(idle_broker, "llm") == []
+
+
+def _blob_locks_wait_briefly(monkeypatch):
+    """A removal gives up on busy blob locks after 0.2 s rather than 30 s."""
+    real = locks.blobs
+    monkeypatch.setattr(locks, "blobs", lambda shas, wait_seconds=30.0: real(shas, 0.2))
+    return real
+
+
+def test_an_original_a_deletion_had_to_leave_is_removed_by_the_next_sweep(monkeypatch):
+    (document,) = make_stored_documents(a_matter(), 1)
+    path = storage.blob_path(document.sha256)
+    real_blobs = _blob_locks_wait_briefly(monkeypatch)
+
+    with real_blobs([document.sha256]):  # someone else holds the original's lock meanwhile
+        receipt = documents.delete_document(document)
+
+    assert not Document.objects.filter(pk=document.pk).exists()  # the deletion stands
+    assert path.exists() and not DeletionReceipt.objects.get(pk=receipt.pk).file_removed
+
+    report = sweeper.sweep()
+
+    assert report.removed_originals == [document.sha256]
+    assert not path.exists() and DeletionReceipt.objects.get(pk=receipt.pk).file_removed
+    assert sweeper.sweep().removed_originals == []
+
+
+def test_the_sweep_keeps_an_original_another_document_still_uses(monkeypatch):
+    (document,) = make_stored_documents(a_matter(), 1)
+    other = Matter.objects.create(slug="sweep-other", name="other")
+    make_document(other, "same-bytes.pdf", content=storage.read(document.sha256))
+    real_blobs = _blob_locks_wait_briefly(monkeypatch)
+    with real_blobs([document.sha256]):
+        receipt = documents.delete_document(document)
+
+    assert sweeper.sweep().removed_originals == []
+    assert storage.blob_path(document.sha256).exists()
+    assert not DeletionReceipt.objects.get(pk=receipt.pk).file_removed
