@@ -3,9 +3,6 @@ servers that a test may stop, flush or restart without touching the shared ones.
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 import redis
 
@@ -45,13 +42,3 @@ def idle_broker(settings):
         yield redis.Redis.from_url(url)
     finally:
         point_app_at(TEST_REDIS_URL)
-
-
-def queued(client: redis.Redis, queue: str) -> list[tuple[str, list]]:
-    """(task name, args) of every message waiting in ``queue``, oldest first."""
-    messages = []
-    for raw in reversed(client.lrange(queue, 0, -1)):
-        payload = json.loads(raw)
-        body = json.loads(base64.b64decode(payload["body"]))
-        messages.append((payload["headers"]["task"], body[0]))
-    return messages

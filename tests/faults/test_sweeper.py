@@ -12,7 +12,7 @@ from docproc.models import DeletionReceipt, Document, Job, JobKind, JobStatus, M
 from docproc.services import dispatch, documents, locks, storage, sweeper
 from tests.factories.rows import make_document, make_user
 from tests.factories.stored import make_stored_documents
-from tests.faults.conftest import queued
+from tests.support.beat_process import queued
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("idle_broker")]
 

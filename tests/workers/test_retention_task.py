@@ -5,9 +5,6 @@ kept for the compliance pages."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -22,9 +19,8 @@ from docproc.services import holds, retention, storage
 from tests.conftest import worker_env
 from tests.factories import rows
 from tests.factories.stored import make_stored_documents
-from tests.faults.conftest import queued
-from tests.support.paths import ARTIFACTS, REPO
-from tests.support.redis_process import RedisProcess
+from tests.support.beat_process import sent_by_beat
+from tests.support.paths import ARTIFACTS
 from tests.support.worker_process import WorkerProcess
 from workers import app, tasks
 
@@ -56,33 +52,8 @@ def test_beat_schedules_the_purge_daily_on_the_parse_queue():
 
 
 def test_beat_sends_the_purge_every_retention_period(tmp_path):
-    broker = RedisProcess(ARTIFACTS)
-    env = {
-        **os.environ,
-        "DOCPROC_REDIS_URL": broker.url,
-        "DOCPROC_BROKER_URL": broker.url,
-        "DOCPROC_RETENTION_EVERY_S": "1",
-        "DOCPROC_SWEEP_EVERY_S": "3600",
-    }
-    log = (ARTIFACTS / "beat-retention.log").open("wb")
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel=INFO",
-         f"--schedule={tmp_path / 'celerybeat-schedule'}"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        client = broker.client()
-        deadline = time.monotonic() + 60
-        while client.llen(queues.PARSE) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        sent = queued(client, queues.PARSE)
-    finally:
-        beat.terminate()
-        beat.wait(timeout=30)
-        log.close()
-        broker.close()
+    sent = sent_by_beat(tmp_path, "DOCPROC_RETENTION_EVERY_S", queues.PARSE)
 
-    assert len(sent) >= 2, (ARTIFACTS / "beat-retention.log").read_text()[-2000:]
     assert {task for task, _ in sent} == {"workers.tasks.purge_past_retention"}
 
 

@@ -3,10 +3,6 @@ report directory and an audit record; beat sends it on its schedule to the parse
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,9 +14,7 @@ from docproc.models import AuditEvent, Membership, Role
 from docproc.models.audit import Action
 from docproc.services import audit, memberships
 from tests.factories import rows as factory
-from tests.faults.conftest import queued
-from tests.support.paths import ARTIFACTS, REPO
-from tests.support.redis_process import RedisProcess
+from tests.support.beat_process import sent_by_beat
 from workers.tasks import report_stale_members
 
 pytestmark = pytest.mark.django_db
@@ -67,32 +61,6 @@ def test_beat_sends_the_report_on_its_schedule_to_the_parse_queue(settings):
 def test_beat_started_as_compose_starts_it_sends_the_report(tmp_path):
     """A real beat process with a one-second period: the report lands on the parse queue (and
     not at start-up: it waits out its period first, like the sweep)."""
-    broker = RedisProcess(ARTIFACTS)
-    env = {
-        **os.environ,
-        "DOCPROC_REDIS_URL": broker.url,
-        "DOCPROC_BROKER_URL": broker.url,
-        "DOCPROC_ACCESS_REPORT_EVERY_S": "1",
-        "DOCPROC_SWEEP_EVERY_S": "3600",
-        "DOCPROC_AUDIT_VERIFY_INTERVAL_S": "3600",
-    }
-    log = (ARTIFACTS / "beat-stale-report.log").open("wb")
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel=INFO",
-         f"--schedule={tmp_path / 'celerybeat-schedule'}"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        client = broker.client()
-        deadline = time.monotonic() + 60
-        while client.llen(task_queues.PARSE) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        sent = queued(client, task_queues.PARSE)
-    finally:
-        beat.terminate()
-        beat.wait(timeout=30)
-        log.close()
-        broker.close()
+    sent = sent_by_beat(tmp_path, "DOCPROC_ACCESS_REPORT_EVERY_S", task_queues.PARSE)
 
-    assert len(sent) >= 2, (ARTIFACTS / "beat-stale-report.log").read_text()[-2000:]
     assert {task for task, _ in sent} == {"workers.tasks.report_stale_members"}
