@@ -11,8 +11,10 @@ the download before its first row leaves.
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -24,7 +26,6 @@ from docproc.services import access_csv, access_review, retention
 
 REVIEW_PERMISSION = "docproc.review_access"
 PER_PAGE = 200
-FORECAST_DAYS = 30
 
 
 def _filters(request) -> access_review.ReviewFilter:
@@ -75,13 +76,18 @@ def access_csv_export(request):
 @require_safe
 @requires(REVIEW_PERMISSION)
 def retention_forecast(request):
-    """Read-only: the closed matters whose retention runs out in the next 30 days (or ran out
-    already) and how many documents the purge will remove from each."""
-    due = retention.forecast(FORECAST_DAYS)
+    """Read-only: the closed matters whose retention runs out in the next
+    ``DOCPROC_RETENTION_FORECAST_DAYS`` (or ran out already), how many documents the purge will
+    remove from each, and what the last scheduled purge did."""
+    days = settings.RETENTION_FORECAST_DAYS
+    due = retention.forecast(days)
+    last = retention.last_run()
     context = {
         "due": due,
-        "days": FORECAST_DAYS,
+        "days": days,
         "documents": sum(item.documents for item in due),
+        "last": last,
+        "last_at": datetime.fromisoformat(last["at"]) if last else None,
         "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "compliance/retention.html", context)

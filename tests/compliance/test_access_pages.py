@@ -4,16 +4,17 @@ others refused (403, audited), the CSV exact, and every view and download record
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from docproc.models import AuditEvent, Matter, Membership, PracticeArea, Role
 from docproc.models.audit import Action
-from docproc.services import audit, memberships
+from docproc.services import audit, memberships, retention
 from docproc.services import screens as screen_service
 from tests.factories import rows as factory
 
@@ -168,3 +169,29 @@ def test_the_retention_page_lists_what_the_purge_will_remove_in_30_days(firm, of
 def test_writes_are_not_offered(firm, officer):
     for page in PAGES:
         assert client_as(officer).post(page).status_code == 405
+
+
+def test_the_retention_page_says_what_the_last_scheduled_purge_did(firm, officer):
+    cache.delete(retention.LAST_RUN_KEY)
+    assert "The scheduled purge has not run yet." in _retention_page(officer)
+
+    at = datetime(2031, 5, 2, 3, 0, tzinfo=UTC)
+    report = retention.PurgeReport(
+        at=at,
+        matters=(
+            retention.MatterPurge(1, "old-lease", purged=3),
+            retention.MatterPurge(2, "old-audit", purged=1),
+        ),
+    )
+    retention.record_run(report, [], 30)
+
+    assert "Last scheduled purge: 2031-05-02 03:00 (UTC),\n4 documents purged from 2 matters." in (
+        _retention_page(officer)
+    )
+    cache.delete(retention.LAST_RUN_KEY)
+
+
+def _retention_page(user) -> str:
+    response = client_as(user).get("/compliance/retention/")
+    assert response.status_code == 200
+    return response.content.decode()
