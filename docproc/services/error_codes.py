@@ -25,8 +25,7 @@ from docproc.pipeline.llm.client import (
 )
 from docproc.services.answers import QuestionError
 from docproc.services.extraction import SchemaError
-from docproc.services.matters import MatterConflictError, MatterError
-from docproc.services.memberships import MemberNotFoundError
+from docproc.services.matters import MatterConflictError, MatterError, MatterGoneError
 from docproc.services.summaries import SummaryError
 
 logger = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ def describe(exc: Exception) -> Failure:
     """
     if isinstance(exc, MatterConflictError):
         return _CONFLICTS.get(exc.code, CONFLICT).failure(str(exc))
-    if isinstance(exc, MemberNotFoundError):
+    if isinstance(exc, MatterGoneError):
         return NOT_FOUND.failure(str(exc))
     if isinstance(exc, MatterError):
         return INVALID.failure(str(exc), field=exc.field)

@@ -16,6 +16,7 @@ from docproc.models import (
 )
 from docproc.services import audit, holds, indexes
 from docproc.services.documents import finish_removal, remove_documents
+from docproc.services.matters import MatterGoneError
 
 
 def delete_matter(
@@ -23,7 +24,9 @@ def delete_matter(
 ) -> MatterDeletionReceipt:
     """Remove the matter, its documents, index, memberships and screens; returns the receipt."""
     with transaction.atomic():
-        locked = Matter.objects.select_for_update().get(pk=matter.pk)
+        locked = Matter.objects.select_for_update().filter(pk=matter.pk).first()
+        if locked is None:  # a deletion beside this one (a second click) got there first
+            raise MatterGoneError(f"The matter {matter.slug} has been deleted already.")
         holds.ensure_not_held(matter=locked)
         documents = list(Document.objects.filter(matter=locked).order_by("pk"))
         receipt = MatterDeletionReceipt.objects.create(

@@ -28,6 +28,11 @@ class MatterError(ValueError):
         self.field = field
 
 
+class MatterGoneError(MatterError):
+    """What the request names is not there (404 at the front doors): a member who is not one,
+    a matter another request deleted meanwhile."""
+
+
 class MatterConflictError(MatterError):
     """The request is valid but the matter's state does not allow it (409)."""
 

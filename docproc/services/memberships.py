@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from docproc.models import AuditEvent, Matter, Membership, Role, Screen
 from docproc.models.audit import Action
 from docproc.services import audit
-from docproc.services.matters import MatterConflictError, MatterError
+from docproc.services.matters import MatterConflictError, MatterError, MatterGoneError
 
 
 class ScreenedUserError(MatterConflictError):
@@ -29,7 +29,7 @@ class LastManagerError(MatterConflictError):
     code = "last_manager"
 
 
-class MemberNotFoundError(MatterError):
+class MemberNotFoundError(MatterGoneError):
     """The user named is not a member (404 at the front doors)."""
 
 

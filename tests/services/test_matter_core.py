@@ -459,6 +459,18 @@ def test_deleting_a_matter_removes_everything_with_one_receipt_listing_each_docu
     }
 
 
+def test_a_second_deletion_of_the_same_matter_says_it_is_gone_already(matter, manager):
+    make_stored_documents(matter, 1)
+    first = delete_matter(manager, matter)
+
+    # The page a second click came from still holds the matter it loaded before the first.
+    with pytest.raises(matters.MatterGoneError, match="smith-v-jones has been deleted already"):
+        delete_matter(manager, matter)
+
+    assert list(MatterDeletionReceipt.objects.values_list("pk", flat=True)) == [first.pk]
+    assert len(events(Action.MATTER_DELETE)) == 1
+
+
 def test_a_matter_with_a_held_document_cannot_be_deleted(matter):
     document = make_stored_documents(matter, 2)[1]
     holds.place_hold(None, document=document, reason="Appeal")
