@@ -139,6 +139,12 @@ def ldap_settings() -> dict[str, Any]:
     required = env_str("DOCPROC_LDAP_REQUIRE_GROUP", "")
     if required:
         result["AUTH_LDAP_REQUIRE_GROUP"] = required
+    if (flags or required) and not group_base:
+        # django-auth-ldap would refuse every directory sign-in then (no group type to ask).
+        raise SettingError(
+            "DOCPROC_LDAP_STAFF_GROUP, _SUPERUSER_GROUP and _REQUIRE_GROUP need "
+            "DOCPROC_LDAP_GROUP_SEARCH_BASE"
+        )
     return result
 
 
@@ -195,7 +201,16 @@ def django_settings() -> dict[str, Any]:
         "LDAP_ENABLED": bool(ldap),
         "OIDC_ENABLED": bool(oidc),
         # A session unused this long is ended: the next request goes to the sign-in page.
-        "SESSION_IDLE_SECONDS": env_int("DOCPROC_SESSION_IDLE_SECONDS", 1800),
+        "SESSION_IDLE_SECONDS": _idle_seconds(),
         **ldap,
         **oidc,
     }
+
+
+def _idle_seconds() -> int:
+    """``DOCPROC_SESSION_IDLE_SECONDS``, at least a minute (less would end every session at its
+    next page)."""
+    seconds = env_int("DOCPROC_SESSION_IDLE_SECONDS", 1800)
+    if seconds < 60:
+        raise SettingError(f"DOCPROC_SESSION_IDLE_SECONDS must be at least 60, got {seconds}")
+    return seconds

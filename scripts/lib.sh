@@ -110,7 +110,8 @@ want_ldap_build_packages() {
 	[[ -f /usr/include/ldap.h ]] || want_package required libldap2-dev
 	[[ -f /usr/include/sasl/sasl.h ]] || want_package required libsasl2-dev
 	command -v gcc >/dev/null 2>&1 || want_package required build-essential
-	if command -v "$PYTHON_BIN" >/dev/null 2>&1 &&
+	# Python's headers: missing unless checked present (Python itself may be installed in this run).
+	if ! command -v "$PYTHON_BIN" >/dev/null 2>&1 ||
 		! "$PYTHON_BIN" -c 'import os, sysconfig, sys
 sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
 			>/dev/null 2>&1; then

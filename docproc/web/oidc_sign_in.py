@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
@@ -113,9 +114,12 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         except (ProviderUnavailableError, requests.RequestException) as exc:
             logger.warning("single sign-on: the provider could not be asked: %s", exc)
             _failed(request, "unavailable")
-        except SuspiciousOperation as exc:  # a token that does not verify, a wrong nonce
-            logger.warning("single sign-on refused: %s", exc)
-            _failed(request, "refused")
+        except (SuspiciousOperation, jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
+            # A token that does not verify (or not yet: the clocks differ), a wrong nonce, a
+            # token or key set missing its parts: refused, never a 500.
+            logger.warning("single sign-on refused: %s: %s", type(exc).__name__, exc)
+            if not getattr(request, "single_sign_on_failure", ""):  # keep a precise reason
+                _failed(request, "refused")
         return None
 
     def get_user(self, user_id):
@@ -134,8 +138,10 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         return f"username {self._username(claims)!r}"
 
     def filter_users_by_claims(self, claims):
+        # Whatever its case: "Alice" from the provider is the directory's or admin's "alice",
+        # never a second account beside it (two found: refused by the library).
         return self.UserModel.objects.filter(
-            **{self.UserModel.USERNAME_FIELD: self._username(claims)}
+            **{f"{self.UserModel.USERNAME_FIELD}__iexact": self._username(claims)}
         )
 
     def create_user(self, claims):
@@ -150,15 +156,23 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         return self._update(user, claims)
 
     def _update(self, user, claims):
-        user.email = str(claims.get("email") or user.email or "")
+        user.email = str(claims.get("email") or user.email or "")[:254]
         user.first_name = str(claims.get("given_name") or user.first_name or "")[:150]
         user.last_name = str(claims.get("family_name") or user.last_name or "")[:150]
         user.save()
         mapping = _conf("OIDC_GROUP_MAP")
-        if mapping:
-            held = claims.get(_conf("OIDC_GROUPS_CLAIM")) or []
-            held = [held] if isinstance(held, str) else [str(group) for group in held]
-            directory_groups.apply(user, held, mapping, source="oidc")
+        claim = _conf("OIDC_GROUPS_CLAIM")
+        if mapping and claim not in claims:
+            # Not asked for (scopes) or not released by the provider: the groups stay as they
+            # are rather than all being taken away.
+            logger.warning("single sign-on: no %r claim for %s; groups kept", claim, user)
+        elif mapping:
+            held = claims[claim]
+            if isinstance(held, str):
+                held = [held]
+            if not isinstance(held, list):
+                raise SuspiciousOperation(f"the {claim!r} claim is neither a list nor a string")
+            directory_groups.apply(user, [str(group) for group in held], mapping, source="oidc")
         return user
 
 
@@ -207,6 +221,11 @@ class SingleSignOnCallback(OIDCAuthenticationCallbackView):
     def get(self, request):
         if not settings.OIDC_ENABLED:
             raise Http404("Single sign-on is not configured.")
+        if "error" in request.GET:
+            # The provider's refusal (or a link made to look like one): no sign-out here, as
+            # the library would do, since anyone can send a browser to this address.
+            logger.warning("single sign-on: the provider answered %s", request.GET["error"][:100])
+            return self.login_failure()
         try:
             return super().get(request)
         except SuspiciousOperation as exc:  # a state this browser never started

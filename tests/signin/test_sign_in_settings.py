@@ -40,6 +40,7 @@ def test_a_directory_is_asked_before_local_accounts_and_single_sign_on_comes_las
     monkeypatch.setenv("DOCPROC_LDAP_USER_SEARCH_BASE", "ou=people,dc=example,dc=org")
     monkeypatch.setenv("DOCPROC_LDAP_BIND_PASSWORD_FILE", str(secret))
     monkeypatch.setenv("DOCPROC_LDAP_SUPERUSER_GROUP", "cn=it,ou=groups,dc=example,dc=org")
+    monkeypatch.setenv("DOCPROC_LDAP_GROUP_SEARCH_BASE", "ou=groups,dc=example,dc=org")
     monkeypatch.setenv("DOCPROC_OIDC_CLIENT_ID", "docproc")
     monkeypatch.setenv("DOCPROC_OIDC_ISSUER", "https://login.example.org/realms/staff/")
     monkeypatch.setenv("DOCPROC_SESSION_IDLE_SECONDS", "600")
@@ -86,6 +87,27 @@ def test_a_directory_without_a_way_to_find_people_is_refused(monkeypatch):
     monkeypatch.setenv("DOCPROC_LDAP_SERVER_URI", "ldap://127.0.0.1:1389")
 
     with pytest.raises(SettingError, match="DOCPROC_LDAP_USER_SEARCH_BASE"):
+        sign_in_settings.django_settings()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["DOCPROC_LDAP_STAFF_GROUP", "DOCPROC_LDAP_SUPERUSER_GROUP", "DOCPROC_LDAP_REQUIRE_GROUP"],
+)
+def test_a_group_flag_without_where_groups_are_is_refused(monkeypatch, name):
+    monkeypatch.setenv("DOCPROC_LDAP_SERVER_URI", "ldap://127.0.0.1:1389")
+    monkeypatch.setenv("DOCPROC_LDAP_USER_SEARCH_BASE", "ou=people,dc=example,dc=org")
+    monkeypatch.setenv(name, "cn=it,ou=groups,dc=example,dc=org")
+
+    with pytest.raises(SettingError, match="need DOCPROC_LDAP_GROUP_SEARCH_BASE"):
+        sign_in_settings.django_settings()
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "59"])
+def test_an_idle_time_under_a_minute_is_refused(monkeypatch, value):
+    monkeypatch.setenv("DOCPROC_SESSION_IDLE_SECONDS", value)
+
+    with pytest.raises(SettingError, match=f"at least 60, got {int(value)}"):
         sign_in_settings.django_settings()
 
 

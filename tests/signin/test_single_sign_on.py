@@ -160,3 +160,48 @@ def test_a_callback_carried_to_another_browser_signs_nobody_in(single_sign_on):
     assert replay.status_code == 302
     assert replay["Location"] == "/login/"
     assert "_auth_user_id" not in other.session
+
+
+def test_the_provider_signs_in_to_the_same_account_whatever_the_case_of_its_name(
+    single_sign_on,
+):
+    directory_user = User.objects.create(username="Frank")  # made by directory sign-in
+    directory_user.set_unusable_password()
+    directory_user.save()
+
+    client, response = single_sign_on_as("frank", "frank-provider-pw")
+
+    assert response["Location"] == "/tokens/"
+    assert list(User.objects.filter(username__iexact="frank").values_list("pk", flat=True)) == [
+        directory_user.pk
+    ]
+    assert client.session["_auth_user_id"] == str(directory_user.pk)
+
+
+def test_groups_are_left_alone_when_the_provider_does_not_say_them(
+    single_sign_on, monkeypatch, settings
+):
+    from django.contrib.auth.models import Group
+
+    monkeypatch.setenv("DOCPROC_OIDC_SCOPES", "openid,email,profile")  # no groups scope
+    for name, value in sign_in_settings.django_settings().items():
+        setattr(settings, name, value)
+    grace = User.objects.create(username="grace")
+    grace.set_unusable_password()
+    grace.save()
+    grace.groups.add(Group.objects.get(name="Matter creators"))
+
+    _, response = single_sign_on_as("grace", "grace-provider-pw", next_page="/")
+
+    assert response["Location"] == "/"
+    assert [g.name for g in grace.groups.all()] == ["Matter creators"]
+
+
+def test_an_error_sent_to_the_callback_does_not_sign_a_user_out(single_sign_on, make_user):
+    client = Client()
+    client.force_login(make_user("carol"))
+
+    response = client.get("/sso/oidc/callback/?error=access_denied&state=made-up")
+
+    assert (response.status_code, response["Location"]) == (302, "/login/")
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="carol").pk)
