@@ -180,6 +180,23 @@ class _ReaderCache:
 readers = _ReaderCache()
 
 
+def remove_orphan_indexes() -> list[int]:
+    """Remove the index of every matter that no longer exists (its deletion could not take the
+    index lock at the end); returns their matter ids. Called by the sweeper."""
+    root = Path(settings.INDEX_DIR)
+    found = {
+        int(path.name.removeprefix("matter-")): path
+        for path in (root.glob("matter-*") if root.is_dir() else [])
+        if path.name.removeprefix("matter-").isdigit()
+    }
+    existing = set(Matter.objects.filter(pk__in=found).values_list("pk", flat=True))
+    return sorted(
+        matter_id
+        for matter_id in found
+        if matter_id not in existing and remove_matter_index(matter_id)
+    )
+
+
 def remove_matter_index(matter_id: int) -> bool:
     """Delete the matter's whole index (the matter is being deleted); returns whether there was
     one on disk."""

@@ -14,6 +14,7 @@ from docproc.models import (
     Membership,
     Screen,
 )
+from docproc.pipeline.types import TransientError
 from docproc.services import audit, holds, indexes
 from docproc.services.documents import finish_removal, remove_documents
 from docproc.services.matters import MatterGoneError
@@ -72,6 +73,10 @@ def delete_matter(
         receipt.index_removed = indexes.remove_matter_index(matter_id)
         receipt.save(update_fields=["documents", "index_removed"])
     finish_removal(removal)
-    # A worker may have re-created the index mid-way; the matter is gone, so is its index.
-    indexes.remove_matter_index(matter_id)
+    # A worker may have re-created the index mid-way; the matter is gone, so is its index (or
+    # the sweeper's, if its lock cannot be had now: ``indexes.remove_orphan_indexes``).
+    try:
+        indexes.remove_matter_index(matter_id)
+    except TransientError:
+        pass
     return receipt

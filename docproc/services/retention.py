@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from docproc.models import DeletionReason, Document, LegalHold, Matter, MatterStatus
+from docproc.pipeline.types import TransientError
 from docproc.services import audit, holds
 from docproc.services.documents import finish_removal, remove_documents
 
@@ -206,10 +207,15 @@ def purge(now: datetime | None = None, actor: audit.Actor = None) -> PurgeReport
     done = []
     for matter in matters_past_retention(now):
         outcome = None
-        while (batch := _purge_matter(matter.pk, now, actor)) is not None:
-            outcome = batch if outcome is None else _merged(outcome, batch)
-            if batch.purged < PURGE_BATCH:
-                break  # else a large matter: its next batch
+        try:
+            while (batch := _purge_matter(matter.pk, now, actor)) is not None:
+                outcome = batch if outcome is None else _merged(outcome, batch)
+                if batch.purged < PURGE_BATCH:
+                    break  # else a large matter: its next batch
+        except TransientError as exc:
+            # Its index lock is busy or Redis is down: what committed stands, the rest of this
+            # matter waits for the next run, and the other matters go on.
+            logger.warning("retention purge of matter %s interrupted: %s", matter.slug, exc)
         if outcome is not None:
             done.append(outcome)
     report = PurgeReport(at=now, matters=tuple(done))

@@ -1,5 +1,6 @@
 """The sweeper: finds documents and jobs that a crash left stuck part-way and queues them again,
-and removes the originals a deletion had to leave (``documents.remove_leftovers``).
+and removes the originals and indexes a deletion had to leave (``documents.remove_leftovers``,
+``indexes.remove_orphan_indexes``).
 
 Work is lost when the broker loses its messages (Redis restarted without its append-only file,
 or flushed), when an enqueue after commit failed, or when a whole worker machine died and its
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from docproc.models import Document, DocumentStatus, Job, JobStatus
 from docproc.pipeline.types import TransientError
-from docproc.services import dispatch, documents
+from docproc.services import dispatch, documents, indexes
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class SweepReport:
     requeued_jobs: list[str] = field(default_factory=list)
     failed_jobs: list[str] = field(default_factory=list)
     removed_originals: list[str] = field(default_factory=list)  # sha256 of each
+    removed_indexes: list[int] = field(default_factory=list)  # of deleted matters
 
     def as_dict(self) -> dict[str, list[int] | list[str]]:
         return {
@@ -64,6 +66,7 @@ class SweepReport:
             "requeued_jobs": self.requeued_jobs,
             "failed_jobs": self.failed_jobs,
             "removed_originals": self.removed_originals,
+            "removed_indexes": self.removed_indexes,
         }
 
 
@@ -76,8 +79,9 @@ def sweep(now: datetime | None = None) -> SweepReport:
     _sweep_jobs(now, cutoff, report)
     try:
         report.removed_originals = documents.remove_leftovers(now)
+        report.removed_indexes = indexes.remove_orphan_indexes()
     except TransientError as exc:  # Redis still down: the next sweep tries again
-        logger.warning("sweeper: originals left by deletions not removed yet: %s", exc)
+        logger.warning("sweeper: what deletions left is not removed yet: %s", exc)
     if any(report.as_dict().values()):
         logger.warning("sweeper: %s", report.as_dict())
     return report

@@ -4,12 +4,13 @@ never past the attempt limit (services/sweeper.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from docproc.models import DeletionReceipt, Document, Job, JobKind, JobStatus, Matter
-from docproc.services import dispatch, documents, locks, storage, sweeper
+from docproc.services import dispatch, documents, indexes, locks, storage, sweeper
 from tests.factories.rows import make_document, make_user
 from tests.factories.stored import make_stored_documents
 from tests.support.beat_process import queued
@@ -208,3 +209,17 @@ def test_the_sweep_keeps_an_original_another_document_still_uses(monkeypatch):
     assert sweeper.sweep().removed_originals == []
     assert storage.blob_path(document.sha256).exists()
     assert not DeletionReceipt.objects.get(pk=receipt.pk).file_removed
+
+
+def test_the_index_of_a_deleted_matter_left_on_disk_is_removed_by_the_sweep(settings, tmp_path):
+    settings.INDEX_DIR = tmp_path / "index"  # this test's indexes alone
+    (kept_document,) = make_stored_documents(a_matter(), 1)
+    orphan = Path(settings.INDEX_DIR) / "matter-987654"
+    orphan.mkdir(parents=True)
+    (orphan / "index.faiss").write_bytes(b"vectors of a matter deleted meanwhile")
+
+    report = sweeper.sweep()
+
+    assert report.removed_indexes == [987654] and not orphan.exists()
+    assert indexes.index_dir(kept_document.matter_id).exists()
+    assert sweeper.sweep().removed_indexes == []

@@ -23,6 +23,7 @@ from docproc.models import (
     PracticeArea,
 )
 from docproc.models.audit import Action
+from docproc.pipeline.types import TransientError
 from docproc.services import holds, indexes, matters, retention, storage
 from tests.factories import rows
 from tests.factories.stored import content_for, make_stored_documents, write_blob
@@ -349,3 +350,27 @@ def test_a_large_matter_is_purged_in_batches_each_with_its_own_record(expired, m
     assert (line.purged, line.files_removed, len(line.receipts)) == (5, 5, 5)
     assert [r.details["documents_purged"] for r in records] == [2, 2, 1]
     assert Document.objects.filter(matter=matter).count() == 0
+
+
+def test_a_matter_whose_index_lock_cannot_be_had_waits_and_the_others_are_purged(
+    expired, monkeypatch
+):
+    stuck, stuck_documents = expired
+    other = closed_matter("old-audit", closed=datetime(2020, 1, 1, tzinfo=UTC), years=7)
+    other_documents = make_stored_documents(other, 2, first=10)
+    real = retention.remove_documents
+
+    def busy_for_the_first(matter, *args, **kwargs):
+        if matter.pk == stuck.pk:
+            raise TransientError("the index of matter old-lease is busy; try again")
+        return real(matter, *args, **kwargs)
+
+    monkeypatch.setattr(retention, "remove_documents", busy_for_the_first)
+
+    report = retention.purge(NOW)
+
+    assert [(m.slug, m.purged) for m in report.matters] == [("old-audit", 2)]
+    assert not Document.objects.filter(pk__in=[d.pk for d in other_documents]).exists()
+    assert Document.objects.filter(matter=stuck).count() == len(stuck_documents)
+    monkeypatch.undo()
+    assert [(m.slug, m.purged) for m in retention.purge(NOW).matters] == [("old-lease", 3)]
