@@ -103,7 +103,7 @@ def _grant(
         Membership.objects.filter(matter=matter, user=user).values_list("role", flat=True).first()
     )
     if previous_role == Role.MANAGER and role != Role.MANAGER:
-        _keep_a_manager(matter, user)
+        keep_a_manager(matter, user)
     membership, created = Membership.objects.get_or_create(
         matter=matter, user=user, defaults={"role": role, "added_by": audit.person(actor)}
     )
@@ -132,7 +132,7 @@ def remove_member(actor: audit.Actor, matter: Matter, username: str, reason: str
         Matter.objects.select_for_update().filter(pk=matter.pk).first()
         membership = _membership(matter, username)
         if membership.role == Role.MANAGER:
-            _keep_a_manager(matter, membership.user)
+            keep_a_manager(matter, membership.user)
         membership.delete()
         audit.record_membership(
             actor,
@@ -154,7 +154,9 @@ def _membership(matter: Matter, username: str) -> Membership:
     return found
 
 
-def _keep_a_manager(matter: Matter, leaving: User) -> None:
+def keep_a_manager(matter: Matter, leaving: User) -> None:
+    """Refuse (``LastManagerError``) when ``leaving`` is the matter's only manager: a matter
+    without one could not be run (members, holds, closing) from the UI or the API."""
     others = Membership.objects.filter(matter=matter, role=Role.MANAGER).exclude(user=leaving)
     if not others.exists():
         raise LastManagerError(

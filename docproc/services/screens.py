@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from docproc.models import Matter, Membership, Screen
+from docproc.models import Matter, Membership, Role, Screen
 from docproc.services import audit
 from docproc.services.matters import MatterConflictError, MatterError
+from docproc.services.memberships import keep_a_manager
 
 
 def can_manage_screens(user: audit.Actor) -> bool:
@@ -39,6 +40,8 @@ def screen_user(actor: audit.Actor, matter: Matter, username: str, reason: str) 
         with transaction.atomic():
             Matter.objects.select_for_update().filter(pk=matter.pk).first()
             membership = Membership.objects.filter(matter=matter, user=user).first()
+            if membership is not None and membership.role == Role.MANAGER:
+                keep_a_manager(matter, user)
             screen = Screen.objects.create(
                 matter=matter, user=user, reason=reason.strip(), created_by=audit.person(actor)
             )

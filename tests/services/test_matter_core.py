@@ -316,6 +316,17 @@ def test_a_screened_user_cannot_be_added(matter, manager):
     assert not Membership.objects.filter(matter=matter, user=sam).exists()
 
 
+def test_the_only_manager_cannot_be_screened_until_someone_else_manages(matter, manager):
+    with pytest.raises(memberships.LastManagerError, match="mona is the only manager"):
+        screens.screen_user(None, matter, "mona", "Acts for the other side")
+
+    assert Membership.objects.get(matter=matter, user=manager).role == "manager"
+    assert not Screen.objects.exists()
+    memberships.add_member(matter, rows.make_user("nina").username, Role.MANAGER, manager)
+    screens.screen_user(None, matter, "mona", "Acts for the other side")
+    assert not Membership.objects.filter(matter=matter, user=manager).exists()
+
+
 def test_a_screen_needs_a_reason_and_cannot_be_placed_twice(matter):
     rows.make_user("sam")
     with pytest.raises(matters.MatterError, match="needs a reason"):
