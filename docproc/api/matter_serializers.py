@@ -7,14 +7,16 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from docproc.models import LegalHold, MatterDeletionReceipt, Role, Screen
-from docproc.services.matters import EDITABLE_FIELDS, MAX_RETENTION_YEARS
+from docproc.services.matters import EDITABLE_FIELDS, MAX_DESCRIPTION, MAX_RETENTION_YEARS
 
 
 class MatterFieldsSerializer(serializers.Serializer):
     """The fields a manager may set (all optional: a PATCH sends those it changes)."""
 
     name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=MAX_DESCRIPTION, required=False, allow_blank=True
+    )
     client_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
     practice_area = serializers.CharField(
         max_length=50,
@@ -40,6 +42,18 @@ class MatterCreateSerializer(MatterFieldsSerializer):
         help_text="The matter's reference: lowercase letters, digits and hyphens. Cannot change.",
     )
     name = serializers.CharField(max_length=200)
+
+    def validate(self, attrs):
+        sent = set(self.initial_data) if isinstance(self.initial_data, dict) else set()
+        unknown = sorted(sent - set(EDITABLE_FIELDS) - {"slug"})
+        if unknown:  # e.g. "status" or a misspelt field: said, not silently dropped
+            raise serializers.ValidationError(
+                {
+                    name: ["Unknown field: a new matter takes slug, " + ", ".join(EDITABLE_FIELDS)]
+                    for name in unknown
+                }
+            )
+        return attrs
 
 
 class MatterUpdateSerializer(MatterFieldsSerializer):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -77,7 +78,9 @@ class PracticeArea(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     # Years a closed matter's documents are kept; None: kept until someone deletes them.
-    default_retention_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    default_retention_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -151,7 +154,10 @@ class Matter(models.Model):
 
 
 def add_years(moment: datetime, years: int) -> datetime:
-    """``moment`` plus whole calendar years (29 February becomes 28 February)."""
+    """``moment`` plus whole calendar years (29 February becomes 28 February; past the year
+    9999, which no date can hold, the end of 9999)."""
+    if moment.year + years > 9999:
+        return moment.replace(year=9999, month=12, day=31)
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:

@@ -51,6 +51,7 @@ class MatterClosedError(MatterConflictError):
 # receipts and other systems, so it is fixed once made.
 EDITABLE_FIELDS = ("name", "description", "client_reference", "practice_area", "retention_years")
 MAX_RETENTION_YEARS = 100
+MAX_DESCRIPTION = 5000  # characters: it is copied into the audit log on every edit
 
 
 def check_slug(slug: str) -> str:
@@ -87,6 +88,10 @@ def _check_fields(fields: dict[str, Any]) -> None:
         raise MatterError(f"These cannot be changed: {', '.join(unknown)}.", field=unknown[0])
     if "name" in fields and not str(fields["name"] or "").strip():
         raise MatterError("A matter needs a name.", field="name")
+    if len(str(fields.get("description") or "")) > MAX_DESCRIPTION:
+        raise MatterError(
+            f"A description holds at most {MAX_DESCRIPTION} characters.", field="description"
+        )
     years = fields.get("retention_years")
     if years is not None and not 0 <= int(years) <= MAX_RETENTION_YEARS:
         raise MatterError(

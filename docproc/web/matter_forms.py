@@ -24,7 +24,9 @@ class MatterForm(forms.Form):
         "and hyphens. It cannot be changed later.",
     )
     description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=matters.MAX_DESCRIPTION,
     )
     client_reference = forms.CharField(
         label="Client or patient reference",

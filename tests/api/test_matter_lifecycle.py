@@ -150,6 +150,17 @@ def test_bad_fields_are_400_with_the_errors_per_field(api_as, creator):
             "There is no practice area 'tax' (known: none defined).",
         ),
         ({"slug": "ok-slug", "name": "   "}, "name", "This field may not be blank."),
+        (
+            {"slug": "ok-slug", "name": "N", "description": "x" * 5001},
+            "description",
+            "Ensure this field has no more than 5000 characters.",
+        ),
+        (
+            {"slug": "ok-slug", "name": "N", "status": "closed"},
+            "status",
+            "Unknown field: a new matter takes slug, name, description, client_reference, "
+            "practice_area, retention_years",
+        ),
     ],
 )
 def test_what_the_service_refuses_is_a_400_naming_the_field(api_as, creator, body, field, message):

@@ -4,6 +4,8 @@ and code, and what each leaves in the audit log."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from docproc.models import (
     Screen,
 )
 from docproc.models.audit import Action
+from docproc.models.matters import add_years
 from docproc.services import documents, holds, indexes, matters, memberships, screens, storage
 from docproc.services.matter_deletion import delete_matter
 from tests.factories import rows
@@ -45,6 +48,20 @@ def events(action: str) -> list[AuditEvent]:
 
 
 # --- create, edit -------------------------------------------------------------------------------
+
+
+def test_a_description_longer_than_the_limit_is_refused(manager):
+    with pytest.raises(matters.MatterError, match="at most 5000 characters"):
+        matters.create_matter(manager, slug="long", name="Long", description="x" * 5001)
+
+    assert not Matter.objects.filter(slug="long").exists()
+
+
+def test_a_retention_reaching_past_the_year_9999_ends_with_it():
+    closed = datetime(2026, 2, 28, 9, 30, tzinfo=UTC)
+
+    assert add_years(closed, 8000) == datetime(9999, 12, 31, 9, 30, tzinfo=UTC)
+    assert add_years(datetime(2028, 2, 29, tzinfo=UTC), 1) == datetime(2029, 2, 28, tzinfo=UTC)
 
 
 def test_the_creator_of_a_matter_becomes_its_manager(matter, manager):
