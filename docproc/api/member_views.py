@@ -6,7 +6,7 @@ loss of the last manager (409 ``last_manager``) and audits every change with bef
 
 from __future__ import annotations
 
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from docproc.api import matter_serializers as bodies
@@ -17,8 +17,10 @@ from docproc.services import memberships
 
 
 def member_body(matter: Matter, username: str) -> dict:
-    """One member's row of the list."""
-    row = next(m for m in memberships.members(matter) if m.username == username)
+    """One member's row of the list (404 if another request removed them meanwhile)."""
+    row = next((m for m in memberships.members(matter) if m.username == username), None)
+    if row is None:
+        raise exceptions.NotFound(f"{username} is not a member of {matter.slug}.")
     return bodies.MemberSerializer(row).data
 
 

@@ -121,10 +121,14 @@ def _grant(
 
 
 def change_role(actor: audit.Actor, matter: Matter, username: str, role: str) -> Membership:
-    """Change a member's role (a missing member is ``MemberNotFoundError``)."""
+    """Change a member's role (a missing member is ``MemberNotFoundError``), under the matter's
+    row lock: a member removed meanwhile is not added back, and a deactivated member can still
+    be demoted."""
     _check_role(role)
-    membership = _membership(matter, username)
-    return add_member(matter, membership.user.get_username(), role, actor, create_user=False)[0]
+    with transaction.atomic():
+        Matter.objects.select_for_update().filter(pk=matter.pk).first()
+        membership = _membership(matter, username)
+        return _grant(actor, matter, membership.user, role, user_created=False)[0]
 
 
 def remove_member(actor: audit.Actor, matter: Matter, username: str, reason: str = "") -> None:

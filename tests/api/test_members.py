@@ -144,6 +144,16 @@ def test_a_manager_changes_a_role(api_as, manager, viewer, matter):
     assert response.json()["role"] == "manager"
 
 
+def test_a_deactivated_member_can_still_be_demoted(api_as, manager, editor, matter):
+    editor.is_active = False
+    editor.save()
+
+    response = api_as(manager).patch(_url(matter, "editor"), {"role": "viewer"}, format="json")
+
+    assert response.status_code == 200
+    assert Membership.objects.get(matter=matter, user=editor).role == Role.VIEWER
+
+
 def test_the_last_manager_cannot_be_demoted_or_removed(api_as, manager, matter):
     demoted = api_as(manager).patch(_url(matter, "manager"), {"role": "viewer"}, format="json")
     removed = api_as(manager).delete(_url(matter, "manager"))

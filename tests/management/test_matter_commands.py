@@ -226,6 +226,12 @@ def past_retention(matter) -> Matter:
     return matter
 
 
+@pytest.mark.parametrize("days", ["-1", "36501", "99999999999"])
+def test_retention_days_out_of_range_are_refused(db, days):
+    with pytest.raises(CommandError, match="--days must be between 0 and 36500"):
+        run("retention", "forecast", "--days", days)
+
+
 def test_retention_forecast_lists_what_is_due(past_retention):
     (line,) = run("retention", "forecast", "--days", "10")
 

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from docproc.management.commands._output import emit
 from docproc.services import access_csv, access_review, audit
 
+MAX_DAYS = 36500  # a hundred years
+
 
 class Command(BaseCommand):
     help = (
@@ -31,8 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         filters = access_review.ReviewFilter(matter=options["matter"], user=options["user"])
         stale_days = options["stale_days"]
-        if stale_days is not None and stale_days < 0:
-            raise CommandError("--stale-days must be 0 or more")
+        if stale_days is not None and not 0 <= stale_days <= MAX_DAYS:
+            raise CommandError(f"--stale-days must be between 0 and {MAX_DAYS}")
         if stale_days is None:
             rows = access_review.review(filters)
             lines = access_csv.review_lines(rows)

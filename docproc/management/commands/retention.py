@@ -3,10 +3,12 @@ purging it now (what the scheduled task does daily)."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from docproc.management.commands._output import emit
 from docproc.services import audit, retention
+
+MAX_DAYS = 36500  # a hundred years: the longest retention there is
 
 
 class Command(BaseCommand):
@@ -25,6 +27,8 @@ class Command(BaseCommand):
 
     @audit.as_command
     def handle(self, *args, **options) -> None:
+        if not 0 <= options["days"] <= MAX_DAYS:
+            raise CommandError(f"--days must be between 0 and {MAX_DAYS}")
         if options["action"] == "forecast" or options["dry_run"]:
             days = options["days"] if options["action"] == "forecast" else 0
             for line in retention.forecast(days):
