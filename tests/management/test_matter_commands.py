@@ -146,6 +146,16 @@ def test_hold_list_shows_the_active_holds_only(matter):
     assert [(line["matter"], line["reason"]) for line in lines] == [("acme-audit", "One")]
 
 
+def test_hold_list_of_one_matter_leaves_the_others_out(matter):
+    rows.make_matter("beta")
+    run("hold", "place", "--matter", "acme-audit", "--reason", "One")
+    run("hold", "place", "--matter", "beta", "--reason", "Two")
+
+    lines = run("hold", "list", "--matter", "beta")
+
+    assert [(line["matter"], line["reason"]) for line in lines] == [("beta", "Two")]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

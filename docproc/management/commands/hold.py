@@ -1,9 +1,10 @@
-"""manage.py hold place|release|list (--matter SLUG | --document ID) [--reason TEXT] — legal
-holds: while one is active nothing it covers can be deleted or purged."""
+"""manage.py hold place|release (--matter SLUG | --document ID) [--reason TEXT] | list
+[--matter SLUG] — legal holds: while one is active nothing it covers can be deleted or purged."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
 from docproc.management.commands._output import document_by_id, emit, matter_by_slug
 from docproc.models import Document, LegalHold, Matter
@@ -28,7 +29,13 @@ class Command(BaseCommand):
     @audit.as_command
     def handle(self, *args, **options) -> None:
         if options["action"] == "list":
-            for hold in LegalHold.objects.active().select_related("matter", "document__matter"):
+            active = LegalHold.objects.active().select_related("matter", "document__matter")
+            if options["matter"]:  # the matter's own hold and its documents'
+                listed = matter_by_slug(options["matter"])
+                active = active.filter(Q(matter=listed) | Q(document__matter=listed))
+            elif options["document"]:
+                active = active.filter(document_id=options["document"])
+            for hold in active:
                 emit(self, _line(hold))
             return
         matter = matter_by_slug(options["matter"]) if options["matter"] else None
