@@ -6,7 +6,8 @@ Who may do what: any member reads a matter; its managers edit, close, reopen and
 creating one needs the ``docproc.add_matter`` permission (an administrator grants it, usually
 through the "Matter creators" group) and, for a token, the ``manage`` scope on a token not
 limited to matters. Outsiders are told a matter does not exist (404); members below manager
-get 403. Every refusal is audited.
+get 403; both are audited, as is a deletion a legal hold refuses (409). Other state
+refusals (a closed matter, the last manager) are answered, not recorded.
 """
 
 from __future__ import annotations

@@ -60,31 +60,43 @@ def delete_document(document: Document, user: audit.Actor = None) -> DeletionRec
 
     Refused with ``holds.LegalHoldError`` under a legal hold on the document or its matter, and
     with ``matters.MatterClosedError`` in a closed matter."""
-    with transaction.atomic():
-        Matter.objects.select_for_update().filter(pk=document.matter_id).first()
-        matters.ensure_open(document.matter, "delete its documents")
-        holds.ensure_not_held(documents=[document])
-        removal = remove_documents(document.matter, [document], user, DeletionReason.DELETED)
-        receipt = removal.receipts[0]
-        # Last in the transaction: the audit append lock is held until it commits.
-        audit.record(
-            user,
-            audit.Action.DELETE,
-            matter=document.matter,
-            target=("document", receipt.document_id),
-            details={
-                "filename": receipt.filename,
-                "sha256": receipt.sha256,
-                "receipt": receipt.pk,
-                "pages_removed": receipt.pages_removed,
-                "chunks_removed": receipt.chunks_removed,
-                "vectors_removed": receipt.vectors_removed,
-                "summaries_removed": removal.summaries_removed[receipt.document_id],
-                "jobs_removed": removal.jobs_removed[receipt.document_id],
-            },
+    try:
+        with transaction.atomic():
+            Matter.objects.select_for_update().filter(pk=document.matter_id).first()
+            matters.ensure_open(document.matter, "delete its documents")
+            holds.ensure_not_held(documents=[document])
+            receipt, removal = _delete_one(document, user)
+    except holds.LegalHoldError as refusal:
+        holds.record_refusal(
+            user, refusal, matter=document.matter, target=("document", document.pk)
         )
+        raise
     finish_removal(removal)
     return receipt
+
+
+def _delete_one(document: Document, user: audit.Actor) -> tuple[DeletionReceipt, Removal]:
+    """``delete_document``'s work inside its transaction: the removal and its audit record."""
+    removal = remove_documents(document.matter, [document], user, DeletionReason.DELETED)
+    receipt = removal.receipts[0]
+    # Last in the transaction: the audit append lock is held until it commits.
+    audit.record(
+        user,
+        audit.Action.DELETE,
+        matter=document.matter,
+        target=("document", receipt.document_id),
+        details={
+            "filename": receipt.filename,
+            "sha256": receipt.sha256,
+            "receipt": receipt.pk,
+            "pages_removed": receipt.pages_removed,
+            "chunks_removed": receipt.chunks_removed,
+            "vectors_removed": receipt.vectors_removed,
+            "summaries_removed": removal.summaries_removed[receipt.document_id],
+            "jobs_removed": removal.jobs_removed[receipt.document_id],
+        },
+    )
+    return receipt, removal
 
 
 def remove_documents(

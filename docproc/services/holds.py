@@ -124,6 +124,21 @@ def held_document_ids() -> set[int]:
     )
 
 
+def record_refusal(
+    actor: audit.Actor, refusal: LegalHoldError, *, matter: Matter, target: audit.Target
+) -> None:
+    """Put on record a deletion a hold refused: after the refused transaction, which rolled
+    back (an attempt on held material is what a hold's auditor asks about first)."""
+    audit.denied(
+        actor,
+        reason="under a legal hold",
+        status=409,
+        matter=matter,
+        target=target,
+        hold=refusal.hold.pk,
+    )
+
+
 def _record(actor: audit.Actor, hold: LegalHold, change: str, reason: str) -> None:
     document = hold.document
     audit.record(

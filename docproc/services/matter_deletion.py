@@ -16,14 +16,34 @@ from docproc.models import (
 )
 from docproc.pipeline.types import TransientError
 from docproc.services import audit, holds, indexes
-from docproc.services.documents import finish_removal, remove_documents
+from docproc.services.documents import Removal, finish_removal, remove_documents
 from docproc.services.matters import MatterGoneError
 
 
 def delete_matter(
     actor: audit.Actor, matter: Matter, reason: str = DeletionReason.MATTER_DELETED
 ) -> MatterDeletionReceipt:
-    """Remove the matter, its documents, index, memberships and screens; returns the receipt."""
+    """Remove the matter, its documents, index, memberships and screens; returns the receipt.
+    A refusal by a legal hold is put on record."""
+    try:
+        receipt, removal, matter_id = _delete(actor, matter, reason)
+    except holds.LegalHoldError as refusal:
+        holds.record_refusal(actor, refusal, matter=matter, target=matter)
+        raise
+    finish_removal(removal)
+    # A worker may have re-created the index mid-way; the matter is gone, so is its index (or
+    # the sweeper's, if its lock cannot be had now: ``indexes.remove_orphan_indexes``).
+    try:
+        indexes.remove_matter_index(matter_id)
+    except TransientError:
+        pass
+    return receipt
+
+
+def _delete(
+    actor: audit.Actor, matter: Matter, reason: str
+) -> tuple[MatterDeletionReceipt, Removal, int]:
+    """``delete_matter``'s transaction: everything but the files and the late index sweep."""
     with transaction.atomic():
         locked = Matter.objects.select_for_update().filter(pk=matter.pk).first()
         if locked is None:  # a deletion beside this one (a second click) got there first
@@ -72,11 +92,4 @@ def delete_matter(
         locked.delete()  # memberships, screens, released holds and token links go with it
         receipt.index_removed = indexes.remove_matter_index(matter_id)
         receipt.save(update_fields=["documents", "index_removed"])
-    finish_removal(removal)
-    # A worker may have re-created the index mid-way; the matter is gone, so is its index (or
-    # the sweeper's, if its lock cannot be had now: ``indexes.remove_orphan_indexes``).
-    try:
-        indexes.remove_matter_index(matter_id)
-    except TransientError:
-        pass
-    return receipt
+    return receipt, removal, matter_id

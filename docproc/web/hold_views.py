@@ -1,8 +1,8 @@
 """Legal holds from the staff UI: a matter's managers place a hold (with a reason) on the
 matter or on one of its documents, and release it. While it is on, the pages say so ("On legal
 hold since … by …: reason") and every deletion is refused in the hold's words
-(``holds.LegalHoldError``). The services audit placing and releasing; these views audit the
-refusals."""
+(``holds.LegalHoldError``, put on record by the service). The services audit placing and
+releasing; these views audit refusals of access (403)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The staff UI's pages that run a matter's life: create one (with ``docproc.add_matter``), edit
 its details, close and reopen it, and delete it whole (typing its reference; the answer is the
 receipt listing every document removed). All but creating are for the matter's managers; the
-services audit every change, and these views audit every refusal."""
+services audit every change and a deletion a legal hold refuses; these views audit every
+refusal of access (403)."""
 
 from __future__ import annotations
 

@@ -392,6 +392,15 @@ def test_a_held_document_cannot_be_deleted_and_the_refusal_says_who_when_and_why
     )
     assert Document.objects.filter(pk=document.pk).exists()
     assert storage.blob_path(document.sha256).exists()
+    (denial,) = events(Action.ACCESS_DENIED)
+    hold = holds.active_hold(document=document)
+    assert (denial.actor, denial.matter, denial.target_type, denial.target_id) == (
+        manager,
+        matter,
+        "document",
+        str(document.pk),
+    )
+    assert denial.details == {"reason": "under a legal hold", "status": 409, "hold": hold.pk}
 
 
 def test_a_hold_on_the_matter_covers_every_document_in_it(matter):
@@ -509,3 +518,9 @@ def test_a_matter_with_a_held_document_cannot_be_deleted(matter):
     assert Document.objects.filter(matter=matter).count() == 2
     assert MatterDeletionReceipt.objects.count() == 0
     assert events(Action.MATTER_DELETE) == []
+    (denial,) = events(Action.ACCESS_DENIED)
+    assert (denial.matter, denial.details["reason"], denial.details["status"]) == (
+        matter,
+        "under a legal hold",
+        409,
+    )
