@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 from docproc.compliance.access import requires
 from docproc.models import Matter, Membership, Screen
 from docproc.services import screens
-from docproc.services.matters import MatterConflictError, MatterError
+from docproc.services.matters import MatterError
+from docproc.web.refusals import on_form
 
 PERMISSION = "docproc.manage_screens"
 GET_POST = ["GET", "HEAD", "POST"]
@@ -39,10 +40,6 @@ class LiftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the wall is no longer needed.",
     )
-
-
-def _status(error: MatterError) -> int:
-    return 409 if isinstance(error, MatterConflictError) else 400
 
 
 def _list(request, form: ScreenForm, status: int = 200):
@@ -73,8 +70,7 @@ def screen_list(request):
     try:
         screens.screen_user(request.user, matter, username, form.cleaned_data["reason"])
     except MatterError as error:
-        form.add_error(error.field if error.field in form.fields else None, str(error))
-        return _list(request, form, _status(error))
+        return _list(request, form, on_form(form, error))
     removed = f" They are no longer its {role}." if role else ""
     messages.success(request, f"Screened {username} from {matter.slug}.{removed}")
     return redirect("compliance:screens")
@@ -97,8 +93,7 @@ def screen_lift(request, screen_id: int):
         try:
             screens.lift_screen(request.user, screen, form.cleaned_data["reason"])
         except MatterError as error:
-            form.add_error(None, str(error))
-            status = _status(error)
+            status = on_form(form, error)
         else:
             messages.success(
                 request,

@@ -116,10 +116,11 @@ def held_matter_ids() -> set[int]:
     )
 
 
-def held_document_ids() -> set[int]:
+def held_document_ids(matter: Matter) -> set[int]:
+    """The documents of ``matter`` under a hold of their own."""
     return set(
         LegalHold.objects.active()
-        .filter(document__isnull=False)
+        .filter(document__matter=matter)
         .values_list("document_id", flat=True)
     )
 

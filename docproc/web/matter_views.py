@@ -96,7 +96,7 @@ def matter_detail(request, matter_id: int):
 
     matter_hold = holds.active_hold(matter=matter)
     matter_hold_words = hold_words(matter_hold) if matter_hold else None
-    held = holds.held_document_ids()
+    held = holds.held_document_ids(matter)
     documents = _with_words(matter.documents.all(), held, matter_hold_words)
     is_manager = role == Role.MANAGER
     context = {

@@ -1,9 +1,9 @@
 """Keeps each signed-in session's record (``services.user_sessions``) in step with the browser:
 made at sign-in, marked at sign-out (Django's auth signals, connected in
 ``DocprocConfig.ready``), and checked on every request by ``SessionActivityMiddleware``, which
-signs out a session unused for ``DOCPROC_SESSION_IDLE_SECONDS`` (or ended from another session):
-the request goes on as nobody, so a page needing sign-in redirects to the sign-in page, which
-says why.
+signs out a session unused for ``DOCPROC_SESSION_IDLE_SECONDS``: the request goes on as nobody,
+so a page needing sign-in redirects to the sign-in page, which says why. A session ended from
+another one is removed from the session store at once, so its browser is simply signed out.
 """
 
 from __future__ import annotations
