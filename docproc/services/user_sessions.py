@@ -58,10 +58,18 @@ def started(user: User, session_key: str, *, ip_address: str, user_agent: str) -
 
 
 def seen(
-    user: User, session_key: str, *, ip_address: str, user_agent: str, now: datetime | None = None
+    user: User,
+    session_key: str,
+    *,
+    ip_address: str,
+    user_agent: str,
+    now: datetime | None = None,
+    background: bool = False,
 ) -> str | None:
     """A request of ``user`` in session ``session_key``: None if the session goes on, else why
-    it has ended (an ``EndReason``): the caller signs the request out."""
+    it has ended (an ``EndReason``): the caller signs the request out. A ``background`` request
+    (a page polling for progress on its own) is checked but is no activity: a page left open
+    on an unattended screen still idles out."""
     now = now or timezone.now()
     row = UserSession.objects.filter(session_key=session_key).first()
     if row is None or row.user_id != user.pk:
@@ -72,7 +80,7 @@ def seen(
     if now - row.last_seen_at > _idle_limit():
         end(row, actor=None, reason=EndReason.IDLE)
         return EndReason.IDLE
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if not background and now - row.last_seen_at >= TOUCH_EVERY:
         UserSession.objects.filter(pk=row.pk).update(last_seen_at=now, ip_address=ip_address[:64])
     return None
 

@@ -20,6 +20,9 @@ from docproc.models import EndReason
 from docproc.services import user_sessions
 from docproc.web.middleware import client_address
 
+# Sent by the pages' own polling (static/docproc/matter.js, document.js): not a person's activity.
+BACKGROUND_HEADER = "X-Docproc-Background"
+
 
 def _user_agent(request) -> str:
     return request.headers.get("User-Agent", "")
@@ -44,7 +47,11 @@ class SessionActivityMiddleware:
         key = request.session.session_key if hasattr(request, "session") else None
         if key and user is not None and user.is_authenticated:
             ended = user_sessions.seen(
-                user, key, ip_address=client_address(request), user_agent=_user_agent(request)
+                user,
+                key,
+                ip_address=client_address(request),
+                user_agent=_user_agent(request),
+                background=request.headers.get(BACKGROUND_HEADER) == "1",
             )
             if ended is not None:
                 # Not logout(): this is no sign-out by the user (the end is recorded already).

@@ -79,7 +79,11 @@
 
     function follow(url, wait) {
       window.setTimeout(function () {
-        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        fetch(url, {
+          credentials: "same-origin",
+          // Polling is no activity: the session still idles out on an unattended screen.
+          headers: { Accept: "application/json", "X-Docproc-Background": "1" }
+        })
           .then(function (response) {
             if (response.status >= 500) return retry(url);
             return readJson(response).then(function (body) {

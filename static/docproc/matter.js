@@ -253,7 +253,10 @@
     inFlight = true;
     var askedAbout = rows().map(function (row) { return row.getAttribute("data-document-id"); });
     fetch(listUrl, {
-      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" }
+      credentials: "same-origin",
+      cache: "no-store",
+      // Polling is no activity: the session still idles out on an unattended screen.
+      headers: { Accept: "application/json", "X-Docproc-Background": "1" }
     })
       .then(function (response) {
         // Signed out or access removed: stop; a reload shows the login page or the 404.

@@ -145,6 +145,23 @@ def test_a_session_used_within_the_limit_goes_on(make_user, settings):
     assert timezone.now() - session_of(client).last_seen_at < timedelta(seconds=5)
 
 
+def test_a_pages_own_polling_is_no_activity_so_an_open_page_still_idles_out(make_user, settings):
+    settings.SESSION_IDLE_SECONDS = 1800
+    make_user("dana")
+    client = signed_in("dana")
+    then = timezone.now() - timedelta(seconds=1700)
+    UserSession.objects.filter(session_key=client.session.session_key).update(last_seen_at=then)
+
+    polled = client.get("/", headers={"X-Docproc-Background": "1"})
+
+    assert polled.status_code == 200  # within the limit: answered
+    assert session_of(client).last_seen_at == then  # but not counted as use
+    UserSession.objects.filter(session_key=client.session.session_key).update(
+        last_seen_at=timezone.now() - timedelta(seconds=1801)
+    )
+    assert client.get("/", headers={"X-Docproc-Background": "1"})["Location"] == "/login/?next=/"
+
+
 def test_signing_out_closes_the_session_record(make_user):
     make_user("dana")
     client = signed_in("dana")
