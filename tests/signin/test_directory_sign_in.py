@@ -124,8 +124,12 @@ def test_local_accounts_sign_in_while_the_directory_is_down_and_directory_users_
 
 def test_the_directory_is_asked_again_once_it_is_back(sign_in_with_directory):
     sign_in_with_directory.stop()
-    sign_in_with_directory.start()
+    try:
+        _, while_down = sign_in("alice", "alice-directory-pw")
+    finally:
+        sign_in_with_directory.start()
 
     _, response = sign_in("alice", "alice-directory-pw")
 
+    assert while_down.status_code == 503  # the failure while down does not stick
     assert response.status_code == 302
