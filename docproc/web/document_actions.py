@@ -10,34 +10,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from docproc.models import Document, DocumentStatus, Role
-from docproc.services import audit, holds, ingestion
 from docproc.services import documents as document_service
+from docproc.services import holds, ingestion, matters
 from docproc.services.matters import MatterClosedError, MatterConflictError
 from docproc.web.forms import PasswordForm
-from docproc.web.lookups import document_or_404, status_words
+from docproc.web.lookups import document_with_role_or_403, status_words
 
 
 def _editable_document_or_403(request, document_id: int) -> Document:
     """The document if the user may change it: 404 outside their matters, 403 (audited) for a
     member below editor."""
-    document = document_or_404(request.user, document_id)
-    matter = document.matter
-    if not matter.allows(request.user, Role.EDITOR):
-        audit.denied(
-            request.user,
-            reason="needs the editor role",
-            status=403,
-            matter=matter,
-            target=document,
-            role=matter.role_of(request.user),
-        )
-        raise PermissionDenied("Changing documents needs the editor or manager role.")
-    return document
+    return document_with_role_or_403(
+        request.user, document_id, Role.EDITOR, "change its documents"
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -87,14 +76,13 @@ def document_delete(request, document_id: int):
 
 
 def _deletion_refusal(document: Document) -> str | None:
-    """Why the document cannot be deleted now, in words (the service's own), or None."""
-    if document.matter.is_closed:
-        return (
-            f"The matter {document.matter.slug} is closed, so you cannot delete its documents. "
-            "A manager can reopen it."
-        )
-    hold = holds.hold_covering(document)
-    return str(holds.LegalHoldError(hold)) if hold is not None else None
+    """Why the document cannot be deleted now, in the service's own words, or None."""
+    try:
+        matters.ensure_open(document.matter, "delete its documents")
+        holds.ensure_not_held(documents=[document])
+    except MatterConflictError as refusal:
+        return str(refusal)
+    return None
 
 
 def deletion_message(receipt) -> str:

@@ -298,4 +298,4 @@ def test_a_refusal_says_why_in_words(signed_in, viewer, matter, make_document):
     response = signed_in(viewer).get(f"/documents/{document.pk}/delete/")
 
     assert response.status_code == 403
-    assert "Changing documents needs the editor or manager role." in text(response)
+    assert "Only the matter's editors and managers can change its documents." in text(response)
